@@ -1,0 +1,79 @@
+"""Untrusted Markdown → sanitised HTML, the only HTML from content that templates mark safe.
+
+Order matters: Markdown first (Python-Markdown passes raw HTML, ``javascript:`` links and event
+handlers through untouched), then nh3 with an explicit allow-list. Decisions, tested in
+``tests/test_markdown_safe.py``:
+
+- tags: p, br, strong, em, ul, ol, li, a, blockquote, code, h3, h4 — no images, no tables;
+  Markdown headings ``#``/``##`` become ``h3`` and ``#####``/``######`` become ``h4`` so that
+  an entry never adds an ``h1``/``h2`` to the page outline;
+- one attribute: ``a[href]``, with schemes https, http and mailto only; relative and
+  protocol-relative (``//host``) URLs are removed (an entry has no business linking inside
+  the site, and ``//host`` hides an external host);
+- every kept link gets ``rel="nofollow ugc noopener noreferrer"``;
+- a fixed extension list (no ``md_in_html``/``attr_list``, which would reintroduce attributes).
+"""
+from __future__ import annotations
+
+import html
+import re
+
+import markdown
+import nh3
+from markupsafe import Markup
+
+EXTENSIONS: tuple[str, ...] = ("sane_lists",)
+ALLOWED_TAGS = frozenset({"p", "br", "strong", "em", "ul", "ol", "li", "a", "blockquote", "code", "h3", "h4"})
+ALLOWED_ATTRIBUTES = {"a": {"href"}}
+URL_SCHEMES = frozenset({"https", "http", "mailto"})
+LINK_REL = "nofollow ugc noopener noreferrer"
+MAX_SOURCE = 20_000  # the schemas cap texts at 5,000 characters; refuse anything absurd outright
+
+_CLEANER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    clean_content_tags={"script", "style", "template", "textarea", "title", "noscript", "iframe", "object",
+                        "embed", "svg", "math", "select", "option"},
+    attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+    url_schemes=set(URL_SCHEMES),
+    link_rel=LINK_REL,
+    url_relative="deny",
+    strip_comments=True,
+)
+_TEXT_ONLY = nh3.Cleaner(tags=set(), clean_content_tags={"script", "style", "template", "textarea", "title"},
+                         attributes={}, strip_comments=True)
+
+# Only rewrites heading tags the Markdown renderer produced or raw tags: nh3 runs afterwards
+# and removes every attribute either way.
+_HEADING = re.compile(r"<(/?)h([1-6])(?=[\s>/])", re.IGNORECASE)
+
+
+def _demote(match: re.Match) -> str:
+    level = int(match.group(2))
+    return f"<{match.group(1)}h{3 if level <= 3 else 4}"
+
+
+def _markdown(source: str) -> str:
+    return markdown.markdown(source[:MAX_SOURCE], extensions=list(EXTENSIONS), output_format="html")
+
+
+def render(source: str | None) -> Markup:
+    """Markdown text from an entry → sanitised HTML, safe to insert in a page."""
+    if not source:
+        return Markup("")
+    produced = _HEADING.sub(_demote, _markdown(str(source)))
+    return Markup(_CLEANER.clean(produced).strip())
+
+
+def plain_text(source: str | None, limit: int | None = None) -> str:
+    """Markdown text → plain text (for <meta name=description>, list excerpts, Pagefind meta).
+
+    The result is *text*: templates escape it as any other string."""
+    if not source:
+        return ""
+    text = html.unescape(_TEXT_ONLY.clean(_markdown(str(source))))
+    text = " ".join(text.split())
+    if limit and len(text) > limit:
+        cut = text[: limit - 1]
+        space = cut.rfind(" ")
+        text = (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:.") + "…"
+    return text

@@ -1,0 +1,779 @@
+"""Stage 4 — match: suggest, for every open need, the offers a person would act on (and back).
+
+Testable without Pelican: ``match(needs, offers, build_date, settings)`` takes enriched
+``Entry`` objects (``entry.place`` filled) and returns a ``MatchResult``.
+
+A pair is suggested only when every *hard condition* holds (docs/matching.md):
+
+1. compatible ``type_de_soutien`` (``MatchSettings.compatible_types``) and compatible ``objet``
+   (equal, or a documented near-equivalent in ``MatchSettings.near_objets``);
+2. both entries open (``statut`` ouvert or en_cours) and valid on the build date
+   (``date_publication <= build_date <= valable_jusqu_au``);
+3. each place inside the other's reach, BOTH ways (the offer's reach covers the need's place
+   and the need's reach covers the offer's place);
+4. not the same organisation on both sides, and not a real entry paired with a fictitious one.
+
+Pairs that pass are scored by a weighted mean of documented parts (distance, text closeness,
+shared thematics, same catégorie, dates that fit, quantity that fits), each in [0, 1].
+
+No all-pairs comparison: offers are indexed by (type, objet), then by space — 0.5° grid cells
+for radius and commune reaches, département / région / all for wider reaches — and each need
+looks up whichever of two candidate sets is smaller: the offers *placed* inside its own reach,
+or the offers whose *reach* covers its place. Both are supersets of the valid pairs, so the
+exact checks that follow give the same result as a brute-force comparison
+(``match_all_pairs``, kept as the reference for tests).
+
+Deterministic: entries are processed in id order, ties are broken by ids, no randomness, and
+no set or dict iteration order reaches the output.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from .records import Entry
+from .vocabulary import label
+
+try:  # the shared implementation and radius, so that distances agree with the territory pages
+    from .territories import EARTH_RADIUS_KM, haversine_km
+except ImportError:  # pragma: no cover - the module ships with the package
+    EARTH_RADIUS_KM = 6371.0088
+
+    def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+        p1, p2 = math.radians(lat1), math.radians(lat2)
+        a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+OPEN_STATUSES = ("ouvert", "en_cours")
+
+# ------------------------------------------------------------------ compatibility tables
+#: type_de_soutien of a need -> types of offer that can answer it (besides the identical type,
+#: which is always compatible). Read: "a need for X can be answered by an offer of Y".
+COMPATIBLE_TYPES: dict[str, tuple[str, ...]] = {
+    "don_materiel": ("pret_materiel",),                # lending the equipment also answers the need
+    "pret_materiel": ("don_materiel",),                # a gift answers a need to borrow
+    "mise_a_disposition_locaux": ("soutien_logistique",),
+    "mecenat_competences": ("benevolat_entreprise",),  # employees volunteering their skills
+    "benevolat_entreprise": ("mecenat_competences",),
+    "soutien_logistique": ("pret_materiel", "mise_a_disposition_locaux"),
+    "soutien_financier": (),
+    "achat_responsable": ("co_construction",),         # a purchase can grow into a joint offer
+    "co_construction": ("achat_responsable",),
+}
+
+#: objets that are close enough to match each other (symmetric); otherwise objet must be equal.
+NEAR_OBJETS: tuple[tuple[str, str], ...] = (
+    ("fournitures", "materiaux"),        # petit équipement ↔ matériaux et outillage
+    ("fournitures", "mobilier"),         # petit équipement ↔ mobilier (étagères, rangements)
+    ("prestation", "projet_commun"),     # an order from the sheltered sector ↔ a joint offer
+)
+
+
+@dataclass
+class MatchSettings:
+    """Every knob of the matcher, with the defaults documented in docs/matching.md."""
+    k: int = 5                                  # suggestions kept per need and per offer
+    # weights of the score parts (any non-negative numbers; the score is their weighted mean)
+    weight_distance: float = 0.20
+    weight_text: float = 0.35
+    weight_thematics: float = 0.20
+    weight_categorie: float = 0.10
+    weight_dates: float = 0.10
+    weight_quantity: float = 0.05
+    commune_reach_km: float = 10.0              # a "commune" reach also covers this distance
+    distance_half_km: float = 20.0              # distance part = half / (half + d): 1 at 0 km, 0.5 at 20 km
+    unknown_distance_score: float = 0.4         # distance part when a point is missing
+    text_full_cosine: float = 0.5               # text part = min(1, cosine / this)
+    min_score: float = 0.0                      # pairs below are not suggested
+    min_text_reason: float = 0.08               # cosine from which shared words are shown as a reason
+    cell_degrees: float = 0.5                   # grid cell size for spatial blocking
+    exclude_same_organisation: bool = True
+    mix_fictitious: bool = False                # False: a real entry is never paired with a fictitious one
+    compatible_types: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(COMPATIBLE_TYPES))
+    near_objets: tuple[tuple[str, str], ...] = NEAR_OBJETS
+    # département code -> (lat, lon) of its chef-lieu, for places without a point; None: read
+    # from associe.territories when needed (an empty dict disables the point fallback).
+    departement_points: Mapping[str, tuple[float, float]] | None = None
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {"distance": self.weight_distance, "text": self.weight_text, "thematics": self.weight_thematics,
+                "categorie": self.weight_categorie, "dates": self.weight_dates, "quantity": self.weight_quantity}
+
+    def offer_types_for(self, need_type: str) -> tuple[str, ...]:
+        """Offer types compatible with a need type, the identical type first."""
+        others = tuple(t for t in self.compatible_types.get(need_type, ()) if t != need_type)
+        return (need_type,) + others
+
+    def objets_for(self, need_objet: str) -> tuple[str, ...]:
+        near = sorted({b for a, b in self.near_objets if a == need_objet} | {a for a, b in self.near_objets if b == need_objet})
+        return (need_objet,) + tuple(o for o in near if o != need_objet)
+
+    def types_compatible(self, need_type: str, offer_type: str) -> bool:
+        return offer_type == need_type or offer_type in self.compatible_types.get(need_type, ())
+
+    def objets_compatible(self, need_objet: str, offer_objet: str) -> bool:
+        return (need_objet == offer_objet or (need_objet, offer_objet) in self.near_objets
+                or (offer_objet, need_objet) in self.near_objets)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    need_id: str
+    offer_id: str
+    score: float
+    distance_km: float | None
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class MatchResult:
+    for_need: dict[str, list[Suggestion]]     # need id -> best k offers (every open need has a key)
+    for_offer: dict[str, list[Suggestion]]    # offer id -> best k needs (every open offer has a key)
+    pairs: list[Suggestion]                   # the union of both, by score desc then need id, offer id
+    candidates: int = 0                       # pairs examined after blocking (for benchmarks)
+    valid: int = 0                            # pairs that passed every hard condition
+
+
+# ------------------------------------------------------------------ dates and French formatting
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre")
+
+
+def to_date(value: Any) -> dt.date | None:
+    """A `date`, or an ISO ``AAAA-MM-JJ`` string as the strict loader keeps it; None otherwise."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def french_date(day: dt.date) -> str:
+    """« 31 mars 2027 », « 1er mai 2026 »."""
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def is_open_on(entry: Entry, build_date: dt.date) -> bool:
+    """Status ouvert/en_cours and ``date_publication <= build_date <= valable_jusqu_au``."""
+    published, until = to_date(entry.get("date_publication")), to_date(entry.get("valable_jusqu_au"))
+    return (entry.get("statut") in OPEN_STATUSES and published is not None and until is not None
+            and published <= build_date <= until)
+
+
+# ------------------------------------------------------------------ French text
+STOP_WORDS = frozenset("""
+a ai aie aient aies ait afin ainsi alors apres au aucun aucune aupres auquel aussi autre autres aux auxquels avaient avais
+avait avant avec avez aviez avions avoir avons ayant c ca car ce ceci cela celle celles celui cependant certain certaine
+certaines certains ces cet cette ceux chacun chacune chaque chez ci comme comment d dans de des deja depuis donc dont du
+elle elles en encore entre est et etaient etais etait etant ete etes etre eu eux fait faire fais font furent fut grace
+hors ici il ils j je jusqu jusque l la le les leur leurs lors lui m ma mais me meme memes mes moi moins mon n ne ni nos
+notre nous on ont ou par parce parmi pas peu peut peuvent plus plusieurs pour pourquoi pourra pourrait pouvez pouvons
+puis qu quand que quel quelle quelles quels qui quoi s sa sans se selon ses si sinon soi soit sommes son sont sous
+souvent suis sur t ta te tel telle telles tels tes toi ton tous tout toute toutes tres tu un une unes uns vers via voici
+voila vos votre vous y etc ceux cela chaque afin aussi deux trois quatre cinq dix egalement notamment ainsi besoin
+besoins offre offres cherche cherchons recherche recherchons propose proposons proposer souhaite souhaitons avons
+permettre permet merci contact contacter nouveau nouvelle nouveaux nouvelles
+""".split())
+
+_WORD = re.compile(r"[a-z0-9]+")
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_FOLD = str.maketrans({"œ": "oe", "æ": "ae", "’": "'", "ß": "ss"})
+
+# longest first; a suffix is stripped only if at least 3 letters remain
+_SUFFIXES = tuple(sorted((
+    "issements issement atrices ateurs ations ements ement ation atrice ateur ences ances ence ance iques ique "
+    "ismes isme istes iste ites ite ieres iere iers ier iennes ienne iens ien euses euse eurs eur aires aire "
+    "ales ale aux elles elle els el ives ive ifs if ees ee er ez es e").split(), key=len, reverse=True))
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents: « Économie » -> « economie »."""
+    text = text.casefold().translate(_FOLD)
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+_stem_cache: dict[str, str] = {}
+
+
+def stem(word: str) -> str:
+    """A light French stemmer on a folded word: plural s/x, then the longest common suffix."""
+    cached = _stem_cache.get(word)
+    if cached is not None:
+        return cached
+    w = word
+    if len(w) > 3 and w[-1] in "sx" and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in _SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)]
+            break
+    if w.endswith("ic") and len(w) >= 6:  # informaticien -> informatic -> informat (= informatique)
+        w = w[:-2]
+    if len(_stem_cache) < 200_000:
+        _stem_cache[word] = w
+    return w
+
+
+def words(text: str) -> list[tuple[str, str]]:
+    """(stem, folded word) of every meaningful word of ``text`` (Markdown and links ignored)."""
+    out = []
+    for word in _WORD.findall(fold(_URL.sub(" ", text))):
+        if len(word) < 2 or word in STOP_WORDS or word.isdigit():
+            continue
+        out.append((stem(word), word))
+    return out
+
+
+def terms(entry: Entry) -> list[str]:
+    """Stems of the entry's text, the title counted twice."""
+    title = [s for s, _ in words(str(entry.get("titre") or ""))]
+    return title + title + [s for s, _ in words(str(entry.get("description") or ""))]
+
+
+def tfidf_vectors(documents: list[list[str]]) -> list[dict[str, float]]:
+    """L2-normalised TF-IDF vectors (tf = 1 + log n, idf = log(1 + N / df)) over ``documents``."""
+    df: dict[str, int] = {}
+    counted = []
+    for doc in documents:
+        counts: dict[str, int] = {}
+        for term in doc:
+            counts[term] = counts.get(term, 0) + 1
+        counted.append(counts)
+        for term in counts:
+            df[term] = df.get(term, 0) + 1
+    n = len(documents)
+    idf = {term: math.log(1.0 + n / d) for term, d in df.items()}
+    vectors = []
+    log = math.log
+    for counts in counted:
+        vec = {term: (1.0 + log(c)) * idf[term] for term, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        vectors.append({term: v / norm for term, v in vec.items()})
+    return vectors
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    get = b.get
+    return sum(v * get(t, 0.0) for t, v in a.items())
+
+
+# ------------------------------------------------------------------ quantities
+_UNIT_ALIASES = {  # first stem of the unit -> (canonical unit, factor)
+    "kg": ("kg", 1.0), "kilo": ("kg", 1.0), "kilogramm": ("kg", 1.0), "tonn": ("kg", 1000.0), "t": ("kg", 1000.0),
+    "l": ("l", 1.0), "litr": ("l", 1.0), "m2": ("m2", 1.0), "h": ("h", 1.0), "heur": ("h", 1.0),
+}
+
+
+def unit_key(unit: str) -> tuple[str, float]:
+    """Comparable unit: the stem of its first word (« ordinateurs portables » ~ « ordinateur »), tonnes in kg."""
+    folded = fold(unit).replace("²", "2")
+    tokens = [w for w in _WORD.findall(folded) if w not in STOP_WORDS] or _WORD.findall(folded) or [folded]
+    first = stem(tokens[0])
+    return _UNIT_ALIASES.get(first, (first, 1.0))
+
+
+# ------------------------------------------------------------------ prepared entries
+class _Item:
+    __slots__ = ("rank", "entry", "id", "type", "objet", "cat", "themes", "start", "until", "qty", "reach", "radius",
+                 "commune", "dept", "region", "lat", "lon", "rlat", "rlon", "coslat", "vec", "org", "fictif")
+
+
+def _prepare(entries: list[Entry], build_date: dt.date) -> list[_Item]:
+    items = []
+    for entry in sorted(entries, key=lambda e: e.id):
+        if entry.place is None or not is_open_on(entry, build_date):
+            continue
+        data = entry.data
+        item = _Item()
+        item.entry, item.id = entry, entry.id
+        item.type, item.objet, item.cat = data.get("type_de_soutien"), data.get("objet"), data.get("categorie")
+        item.themes = tuple(data.get("thematiques") or ())
+        published = to_date(data.get("date_publication"))
+        item.start = (to_date(data.get("disponible_a_partir_du")) or published).toordinal()
+        item.until = to_date(data.get("valable_jusqu_au")).toordinal()
+        quantity = data.get("quantite")
+        item.qty = None
+        if isinstance(quantity, dict) and isinstance(quantity.get("valeur"), int) and quantity.get("unite"):
+            unit, factor = unit_key(str(quantity["unite"]))
+            item.qty = (quantity["valeur"] * factor, unit)
+        territory = data.get("territoire") or {}
+        item.reach = territory.get("portee")
+        item.radius = float(territory.get("rayon_km") or 0)
+        place = entry.place
+        item.commune, item.dept, item.region = place.commune, place.departement, place.region
+        item.lat, item.lon = place.lat, place.lon
+        item.org = data.get("organisation")
+        item.fictif = bool(data.get("fictif"))
+        item.vec = None
+        items.append(item)
+    for rank, item in enumerate(items):
+        item.rank = rank
+    return items
+
+
+def _fill_points(items: Iterable[_Item], settings: MatchSettings) -> None:
+    """Fallback for a missing point: the chef-lieu of the département; radians for haversine."""
+    items = list(items)
+    points = settings.departement_points
+    if points is None and any(i.lat is None or i.lon is None for i in items):
+        points = _departement_points()
+    for item in items:
+        if (item.lat is None or item.lon is None) and points and item.dept in points:
+            item.lat, item.lon = points[item.dept]
+        if item.lat is None or item.lon is None:
+            item.lat = item.lon = item.rlat = item.rlon = item.coslat = None
+        else:
+            item.rlat, item.rlon = math.radians(item.lat), math.radians(item.lon)
+            item.coslat = math.cos(item.rlat)
+
+
+def _departement_points() -> dict[str, tuple[float, float]]:
+    try:
+        from .territories import load_geography
+    except ImportError:  # pragma: no cover - the module ships with the package
+        return {}
+    geo = load_geography()
+    out = {}
+    for code in sorted(geo.departements):
+        chef_lieu = getattr(geo.departements[code], "chef_lieu", None)
+        point = geo.point(chef_lieu) if chef_lieu else None
+        if point:
+            out[code] = (point[0], point[1])
+    return out
+
+
+# ------------------------------------------------------------------ the pair: hard conditions and score
+class _Scorer:
+    def __init__(self, settings: MatchSettings):
+        self.s = settings
+        total = sum(max(0.0, w) for w in settings.weights.values()) or 1.0
+        self.w_distance = max(0.0, settings.weight_distance) / total
+        self.w_text = max(0.0, settings.weight_text) / total
+        self.w_thematics = max(0.0, settings.weight_thematics) / total
+        self.w_categorie = max(0.0, settings.weight_categorie) / total
+        self.w_dates = max(0.0, settings.weight_dates) / total
+        self.w_quantity = max(0.0, settings.weight_quantity) / total
+        self.types = {t: frozenset(settings.offer_types_for(t)) for t in settings.compatible_types}
+        self.objets: dict[str, frozenset[str]] = {}
+
+    def compatible(self, need: _Item, offer: _Item) -> bool:
+        types = self.types.get(need.type)
+        if types is None:
+            types = self.types[need.type] = frozenset(self.s.offer_types_for(need.type))
+        objets = self.objets.get(need.objet)
+        if objets is None:
+            objets = self.objets[need.objet] = frozenset(self.s.objets_for(need.objet))
+        return offer.type in types and offer.objet in objets
+
+    def distance(self, a: _Item, b: _Item) -> float | None:
+        if a.rlat is None or b.rlat is None:
+            return None
+        if a.rlat == b.rlat and a.rlon == b.rlon:
+            return 0.0
+        h = (math.sin((b.rlat - a.rlat) * 0.5) ** 2
+             + a.coslat * b.coslat * math.sin((b.rlon - a.rlon) * 0.5) ** 2)
+        return 2.0 * EARTH_RADIUS_KM * math.asin(math.sqrt(h) if h < 1.0 else 1.0)
+
+    def covers(self, holder: _Item, other: _Item, d: float | None) -> bool:
+        """Is ``other``'s place inside ``holder``'s reach?"""
+        reach = holder.reach
+        if reach == "national":
+            return True
+        if reach == "region":
+            return holder.region is not None and holder.region == other.region
+        if reach == "departement":
+            return holder.dept is not None and holder.dept == other.dept
+        if reach == "rayon":
+            if d is None:  # no point on one side: the département stands for the radius
+                return holder.dept is not None and holder.dept == other.dept
+            return d <= holder.radius
+        if reach == "commune":
+            if holder.commune is not None and holder.commune == other.commune:
+                return True
+            return d is not None and d <= self.s.commune_reach_km
+        return False
+
+    def evaluate(self, need: _Item, offer: _Item) -> tuple[float, float | None] | None:
+        """(score, distance) when every hard condition holds, else None."""
+        s = self.s
+        if not self.compatible(need, offer):
+            return None
+        if s.exclude_same_organisation and need.org is not None and need.org == offer.org:
+            return None
+        if not s.mix_fictitious and need.fictif != offer.fictif:
+            return None
+        d = self.distance(need, offer)
+        if not (self.covers(offer, need, d) and self.covers(need, offer, d)):
+            return None
+        score = (self.w_distance * self.distance_part(need, offer, d)
+                 + self.w_text * self.text_part(need, offer)
+                 + self.w_thematics * self.thematics_part(need, offer)
+                 + self.w_categorie * (1.0 if need.cat == offer.cat else 0.0)
+                 + self.w_dates * self.dates_part(need, offer)
+                 + self.w_quantity * self.quantity_part(need, offer))
+        score = round(score, 6)
+        if score < s.min_score:
+            return None
+        return score, d
+
+    # the parts, each in [0, 1]
+    def distance_part(self, need: _Item, offer: _Item, d: float | None) -> float:
+        if need.commune is not None and need.commune == offer.commune:
+            return 1.0
+        if d is None:
+            return self.s.unknown_distance_score
+        half = self.s.distance_half_km
+        return half / (half + d)
+
+    def text_part(self, need: _Item, offer: _Item) -> float:
+        return min(1.0, cosine(need.vec, offer.vec) / self.s.text_full_cosine) if self.s.text_full_cosine > 0 else 0.0
+
+    @staticmethod
+    def thematics_part(need: _Item, offer: _Item) -> float:
+        if not need.themes or not offer.themes:
+            return 0.0
+        shared = sum(1 for t in need.themes if t in offer.themes)
+        return 2.0 * shared / (len(need.themes) + len(offer.themes))
+
+    @staticmethod
+    def dates_part(need: _Item, offer: _Item) -> float:
+        """1: the offer is available when the need starts; 0.6: it becomes available before the need
+        ends; 0: only after (or it ends before the need starts)."""
+        if offer.start > need.until or offer.until < need.start:
+            return 0.0
+        return 1.0 if offer.start <= need.start else 0.6
+
+    @staticmethod
+    def quantity_part(need: _Item, offer: _Item) -> float:
+        """1: same unit and enough; 0.4–0.9: same unit, part of it; 0.5: not comparable."""
+        if need.qty is None or offer.qty is None or need.qty[1] != offer.qty[1]:
+            return 0.5
+        if offer.qty[0] >= need.qty[0]:
+            return 1.0
+        return 0.4 + 0.5 * offer.qty[0] / need.qty[0]
+
+
+# ------------------------------------------------------------------ spatial blocking
+def _cell(item: _Item, size: float) -> tuple[int, int]:
+    return (math.floor(item.lat / size), math.floor(item.lon / size))
+
+
+def _cells_within(item: _Item, km: float, size: float) -> list[tuple[int, int]]:
+    """Grid cells that intersect the disc of ``km`` around the item's point (a superset)."""
+    delta = km / EARTH_RADIUS_KM                      # angular radius
+    dlat = math.degrees(delta) + 1e-9
+    cos_lat = math.cos(math.radians(item.lat))
+    if math.sin(delta) >= cos_lat:
+        dlon = 180.0
+    else:
+        dlon = math.degrees(math.asin(math.sin(delta) / cos_lat)) + 1e-9
+    i0, i1 = math.floor((item.lat - dlat) / size), math.floor((item.lat + dlat) / size)
+    j0, j1 = math.floor((item.lon - dlon) / size), math.floor((item.lon + dlon) / size)
+    return [(i, j) for i in range(i0, i1 + 1) for j in range(j0, j1 + 1)]
+
+
+class _OfferIndex:
+    """Offers of one (type, objet), indexed by where they are and by where they reach."""
+    __slots__ = ("all", "at_cell", "at_dept", "at_region", "nopoint_dept",
+                 "reach_cell", "reach_dept", "reach_region", "reach_national")
+
+    def __init__(self):
+        self.all: list[_Item] = []
+        self.at_cell: dict[tuple[int, int], list[_Item]] = {}
+        self.at_dept: dict[str, list[_Item]] = {}
+        self.at_region: dict[str, list[_Item]] = {}
+        self.nopoint_dept: dict[str, list[_Item]] = {}
+        self.reach_cell: dict[tuple[int, int], list[_Item]] = {}
+        self.reach_dept: dict[str, list[_Item]] = {}
+        self.reach_region: dict[str, list[_Item]] = {}
+        self.reach_national: list[_Item] = []
+
+    def add(self, offer: _Item, settings: MatchSettings) -> None:
+        size = settings.cell_degrees
+        self.all.append(offer)
+        self.at_dept.setdefault(offer.dept, []).append(offer)
+        self.at_region.setdefault(offer.region, []).append(offer)
+        if offer.rlat is None:
+            self.nopoint_dept.setdefault(offer.dept, []).append(offer)
+        else:
+            self.at_cell.setdefault(_cell(offer, size), []).append(offer)
+        reach = offer.reach
+        if reach == "national":
+            self.reach_national.append(offer)
+        elif reach == "region":
+            self.reach_region.setdefault(offer.region, []).append(offer)
+        elif reach == "departement" or (reach in ("rayon", "commune") and offer.rlat is None):
+            self.reach_dept.setdefault(offer.dept, []).append(offer)
+        elif reach in ("rayon", "commune"):
+            km = offer.radius if reach == "rayon" else settings.commune_reach_km
+            for cell in _cells_within(offer, km, size):
+                self.reach_cell.setdefault(cell, []).append(offer)
+
+    def placed_in_reach(self, need: _Item, cells: list[tuple[int, int]] | None) -> list[list[_Item]]:
+        """Offers whose place may be inside the need's reach."""
+        reach = need.reach
+        if reach == "national":
+            return [self.all]
+        if reach == "region":
+            return [self.at_region.get(need.region, [])]
+        if reach == "departement" or need.rlat is None:
+            return [self.at_dept.get(need.dept, [])]
+        get = self.at_cell.get
+        groups = [g for g in (get(c) for c in cells) if g]
+        extra = self.nopoint_dept.get(need.dept)
+        if extra:
+            groups.append(extra)
+        return groups
+
+    def reaching(self, need: _Item, cell: tuple[int, int]) -> list[list[_Item]]:
+        """Offers whose reach may cover the need's place (the need has a point)."""
+        groups = [self.reach_cell.get(cell), self.reach_dept.get(need.dept),
+                  self.reach_region.get(need.region), self.reach_national]
+        return [g for g in groups if g]
+
+
+def _candidates(need: _Item, indexes: dict[tuple[str, str], _OfferIndex], scorer: _Scorer,
+                settings: MatchSettings) -> Iterable[_Item]:
+    size = settings.cell_degrees
+    cells = None
+    if need.rlat is not None and need.reach in ("rayon", "commune"):
+        km = need.radius if need.reach == "rayon" else settings.commune_reach_km
+        cells = _cells_within(need, km, size)
+    own_cell = _cell(need, size) if need.rlat is not None else None
+    for offer_type in settings.offer_types_for(need.type):
+        for objet in settings.objets_for(need.objet):
+            index = indexes.get((offer_type, objet))
+            if index is None:
+                continue
+            by_place = index.placed_in_reach(need, cells)
+            if own_cell is not None:
+                by_reach = index.reaching(need, own_cell)
+                if sum(map(len, by_reach)) < sum(map(len, by_place)):
+                    by_place = by_reach
+            for group in by_place:
+                yield from group
+
+
+# ------------------------------------------------------------------ match
+def _rank_key(score: float, other_rank: int) -> tuple[float, int]:
+    return (-score, other_rank)
+
+
+def match(needs: list[Entry], offers: list[Entry], build_date: dt.date,
+          settings: MatchSettings | None = None) -> MatchResult:
+    """Best ``k`` offers for every open need and best ``k`` needs for every open offer."""
+    return _match(needs, offers, build_date, settings or MatchSettings(), blocked=True)
+
+
+def match_all_pairs(needs: list[Entry], offers: list[Entry], build_date: dt.date,
+                    settings: MatchSettings | None = None) -> MatchResult:
+    """Reference implementation comparing every need with every offer (tests only: O(N×M))."""
+    return _match(needs, offers, build_date, settings or MatchSettings(), blocked=False)
+
+
+def _match(needs: list[Entry], offers: list[Entry], build_date: dt.date, settings: MatchSettings,
+           blocked: bool) -> MatchResult:
+    need_items = _prepare(needs, build_date)
+    offer_items = _prepare(offers, build_date)
+    _fill_points(need_items + offer_items, settings)
+    vectors = tfidf_vectors([terms(i.entry) for i in need_items + offer_items])
+    for item, vec in zip(need_items + offer_items, vectors):
+        item.vec = vec
+    scorer = _Scorer(settings)
+    k = max(0, settings.k)
+
+    if blocked:
+        indexes: dict[tuple[str, str], _OfferIndex] = {}
+        for offer in offer_items:
+            index = indexes.get((offer.type, offer.objet))
+            if index is None:
+                index = indexes[(offer.type, offer.objet)] = _OfferIndex()
+            index.add(offer, settings)
+
+        def candidates_of(need: _Item) -> Iterable[_Item]:
+            return _candidates(need, indexes, scorer, settings)
+    else:
+        def candidates_of(need: _Item) -> Iterable[_Item]:
+            return offer_items
+
+    best_for_need: dict[int, list[tuple[float, int, float | None]]] = {}
+    offer_heaps: dict[int, list[tuple[float, int, float | None]]] = {}   # min-heap of (score, -need rank, d)
+    examined = valid = 0
+    evaluate = scorer.evaluate
+    for need in need_items:
+        found = []
+        for offer in candidates_of(need):
+            examined += 1
+            result = evaluate(need, offer)
+            if result is None:
+                continue
+            valid += 1
+            score, d = result
+            found.append((score, offer.rank, d))
+            if k:
+                heap = offer_heaps.get(offer.rank)
+                entry = (score, -need.rank, d)
+                if heap is None:
+                    offer_heaps[offer.rank] = [entry]
+                elif len(heap) < k:
+                    heapq.heappush(heap, entry)
+                elif entry > heap[0]:
+                    heapq.heapreplace(heap, entry)
+        if found and k:
+            best_for_need[need.rank] = heapq.nsmallest(k, found, key=lambda f: (-f[0], f[1]))
+
+    # every kept pair once, with its reasons
+    kept: dict[tuple[int, int], tuple[float, float | None]] = {}
+    for need_rank, found in best_for_need.items():
+        for score, offer_rank, d in found:
+            kept[(need_rank, offer_rank)] = (score, d)
+    for offer_rank, heap in offer_heaps.items():
+        for score, neg_need_rank, d in heap:
+            kept[(-neg_need_rank, offer_rank)] = (score, d)
+    reasons = _Reasons(scorer, build_date)
+    suggestions = {}
+    for (need_rank, offer_rank) in sorted(kept):
+        score, d = kept[(need_rank, offer_rank)]
+        need, offer = need_items[need_rank], offer_items[offer_rank]
+        suggestions[(need_rank, offer_rank)] = Suggestion(
+            need.id, offer.id, score, None if d is None else round(d, 1), reasons.of(need, offer, d))
+
+    for_need = {need.id: [] for need in need_items}
+    for need_rank in sorted(best_for_need):
+        for_need[need_items[need_rank].id] = [suggestions[(need_rank, offer_rank)]
+                                              for _, offer_rank, _ in best_for_need[need_rank]]
+    for_offer = {offer.id: [] for offer in offer_items}
+    for offer_rank in sorted(offer_heaps):
+        ordered = sorted(offer_heaps[offer_rank], key=lambda e: (-e[0], -e[1]))
+        for_offer[offer_items[offer_rank].id] = [suggestions[(-neg, offer_rank)] for _, neg, _ in ordered]
+    pairs = sorted(suggestions.values(), key=lambda s: (-s.score, s.need_id, s.offer_id))
+    return MatchResult(for_need=for_need, for_offer=for_offer, pairs=pairs, candidates=examined, valid=valid)
+
+
+# ------------------------------------------------------------------ reasons, in French
+def _km(d: float) -> str:
+    if d < 1:
+        return "moins d'1 km"
+    return f"{round(d):d} km" if d >= 10 else f"{d:.1f} km".replace(".", ",").replace(",0 km", " km")
+
+
+class _Reasons:
+    """French explanation of a pair, from the need's point of view; cached per entry where possible."""
+
+    def __init__(self, scorer: _Scorer, build_date: dt.date):
+        self.scorer = scorer
+        self.build_date = build_date.toordinal()
+        self._surfaces: dict[str, dict[str, str]] = {}
+
+    def of(self, need: _Item, offer: _Item, d: float | None) -> tuple[str, ...]:
+        sc = self.scorer
+        out = [self.place(need, offer, d)]
+        if need.type == offer.type:
+            out.append(f"même type de soutien : {label('type_de_soutien', need.type)}")
+        else:
+            out.append(f"types de soutien compatibles : {label('type_de_soutien', need.type)} "
+                       f"et {label('type_de_soutien', offer.type)}")
+        if need.objet != offer.objet:
+            out.append(f"objets proches : {label('objet', need.objet)} et {label('objet', offer.objet)}")
+        shared = [t for t in need.themes if t in offer.themes]
+        if shared:
+            names = ", ".join(label("thematique", t) for t in shared)
+            out.append(f"thématique{'s' if len(shared) > 1 else ''} commune{'s' if len(shared) > 1 else ''} : {names}")
+        if need.cat == offer.cat:
+            out.append(f"même catégorie : {label('categorie', need.cat)}")
+        dates = sc.dates_part(need, offer)
+        if dates:
+            until = french_date(dt.date.fromordinal(offer.until))
+            if offer.start > self.build_date:
+                out.append(f"disponible à partir du {french_date(dt.date.fromordinal(offer.start))}, jusqu'au {until}")
+            else:
+                out.append(f"disponible jusqu'au {until}")
+        quantity = self.quantity(need, offer)
+        if quantity:
+            out.append(quantity)
+        text = self.text(need, offer)
+        if text:
+            out.append(text)
+        return tuple(out)
+
+    @staticmethod
+    def place(need: _Item, offer: _Item, d: float | None) -> str:
+        n, o = need.entry.place, offer.entry.place
+        if need.commune is not None and need.commune == offer.commune:
+            return f"même commune ({n.commune_nom or need.commune})"
+        if d is not None:
+            return f"à {_km(d)} ({n.commune_nom or need.commune} → {o.commune_nom or offer.commune})"
+        if need.dept is not None and need.dept == offer.dept:
+            return f"même département ({n.departement_nom or need.dept})"
+        if need.region is not None and need.region == offer.region:
+            return f"même région ({n.region_nom or need.region})"
+        return "intervient partout en France"
+
+    @staticmethod
+    def quantity(need: _Item, offer: _Item) -> str | None:
+        if need.qty is None or offer.qty is None or need.qty[1] != offer.qty[1]:
+            return None
+        nq, oq = need.entry.data["quantite"], offer.entry.data["quantite"]
+        offered = f"{_number(oq['valeur'])} {oq['unite']}"
+        if offer.qty[0] >= need.qty[0]:
+            return f"quantité suffisante : {offered} pour un besoin de {_number(nq['valeur'])} {nq['unite']}"
+        return f"quantité partielle : {offered} pour un besoin de {_number(nq['valeur'])} {nq['unite']}"
+
+    def text(self, need: _Item, offer: _Item) -> str | None:
+        sc = self.scorer
+        if cosine(need.vec, offer.vec) < sc.s.min_text_reason:
+            return None
+        shared = sorted(((need.vec[t] * offer.vec[t], t) for t in need.vec if t in offer.vec), key=lambda x: (-x[0], x[1]))
+        if not shared:
+            return None
+        surfaces = self._surfaces.get(need.id)
+        if surfaces is None:
+            surfaces = {}
+            entry = need.entry
+            for s, w in words(f"{entry.get('titre') or ''} {entry.get('description') or ''}"):
+                surfaces.setdefault(s, w)
+            self._surfaces[need.id] = surfaces
+        shown = []
+        for _, term in shared[:3]:
+            shown.append(surfaces.get(term, term))
+        return f"mots en commun : {', '.join(shown)}"
+
+
+def _number(value: int) -> str:
+    """French thousands separator (narrow no-break space): 12 000."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
+# ------------------------------------------------------------------ inspiring examples
+def inspiring_examples(entry: Entry, exemples: list[Entry], k: int = 3) -> list[Entry]:
+    """Up to ``k`` examples of the same catégorie or type_de_soutien as ``entry``: an example that
+    names this entry first, then the most shared thematics, then the same région, then the most
+    shared fields (catégorie and type), then id."""
+    categorie, kind = entry.get("categorie"), entry.get("type_de_soutien")
+    themes = list(entry.get("thematiques") or ())
+    region = entry.place.region if entry.place is not None else None
+
+    def key(example: Entry):
+        shared = sum(1 for t in example.get("thematiques") or () if t in themes)
+        ex_region = example.place.region if example.place is not None else None
+        same_region = region is not None and ex_region == region
+        both = (example.get("categorie") == categorie) + (example.get("type_de_soutien") == kind)
+        linked = example.get(entry.kind) == entry.id if entry.kind in ("besoin", "offre") else False
+        return (not linked, -shared, not same_region, -both, example.id)
+
+    eligible = [e for e in exemples if e is not entry
+                and (e.get("categorie") == categorie or e.get("type_de_soutien") == kind)]
+    return sorted(eligible, key=key)[:max(0, k)]

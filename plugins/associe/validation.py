@@ -1,0 +1,562 @@
+"""Stage 2 — validate: JSON Schema, then the cross-file rules, every problem at once.
+
+Each problem is one line a volunteer can act on: file, line, column, field and the fix, in
+French. The rules below are a readable vocabulary (after endoflife.date's validator): one
+function per rule, named for what it checks, registered in ``CROSS_FILE_RULES``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterable
+from urllib.parse import urlsplit
+
+from jsonschema import Draft7Validator, FormatChecker
+from referencing import Registry, Resource
+
+from .loading import LoadedFile, discover, load_file, locate, locate_key
+from .paths import FOLDER_OF_KIND, KIND_FOLDERS, ROOT, SCHEMAS_DIR
+from .problems import Problem
+from .records import Corpus, Entry
+from .vocabulary import load_vocabularies
+
+KINDS = ("organisation", "besoin", "offre", "exemple")
+VOCABULARY_OF_FIELD = {
+    "nature": "nature", "taille": "taille", "type_de_soutien": "type_de_soutien", "categorie": "categorie",
+    "objet": "objet", "thematiques": "thematique", "portee": "portee", "statut": "statut", "echelle": "echelle",
+}
+
+
+# ------------------------------------------------------------------------------ schemas
+@lru_cache(maxsize=None)
+def load_schemas(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, dict]:
+    return {name: json.loads((schemas_dir / f"{name}.schema.json").read_text(encoding="utf-8"))
+            for name in ("definitions", *KINDS)}
+
+
+@lru_cache(maxsize=None)
+def validators(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Draft7Validator]:
+    schemas = load_schemas(schemas_dir)
+    registry = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values())
+    result = {}
+    for kind in KINDS:
+        Draft7Validator.check_schema(schemas[kind])
+        result[kind] = Draft7Validator(schemas[kind], registry=registry, format_checker=FormatChecker())
+    return result
+
+
+def field_name(path: Iterable[Any]) -> str:
+    """JSON path as a volunteer reads it: ``territoire.commune``, ``partenaires[2].nom``."""
+    out = ""
+    for step in path:
+        out += f"[{step + 1}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+def _closest(value: Any, choices: Iterable[str]) -> str | None:
+    if not isinstance(value, str):
+        return None
+    folded = _fold(value).replace(" ", "_").replace("-", "_")
+    matches = difflib.get_close_matches(folded, list(choices), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().strip()
+
+
+_TYPE_FR = {"string": "du texte", "integer": "un nombre entier", "boolean": "true ou false",
+            "array": "une liste (lignes commençant par « - »)", "object": "un groupe de champs indentés",
+            "number": "un nombre", "null": "vide"}
+_INVISIBLE = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _pattern_message(error, value: Any) -> str:
+    schema = error.schema
+    pattern = schema.get("pattern", "")
+    shown = f"« {value} »"
+    if "[0-9]{4}-[0-9]{2}-[0-9]{2}" in pattern:
+        return f"{shown} n'est pas une date au format AAAA-MM-JJ (ex. « 2027-03-31 »)."
+    if pattern.startswith("^https://"):
+        return f"{shown} n'est pas une adresse web sûre : elle doit commencer par « https:// »."
+    if "2[AB][0-9]{3}" in pattern:
+        return (f"{shown} n'est pas un code commune INSEE (5 caractères, ex. « 21231 » pour Dijon ; "
+                "ce n'est pas le code postal).")
+    if "[a-z0-9-]{0,78}" in pattern:
+        return (f"{shown} n'est pas un identifiant valide : lettres minuscules sans accent, chiffres et tirets "
+                "(ex. « ordinateurs-atelier-dijon »).")
+    if "@" in pattern:
+        return f"{shown} n'est pas une adresse e-mail valide (ex. « contact@mon-asso.fr »)."
+    if pattern == "^[0-9]{9}$":
+        return f"{shown} n'est pas un SIREN : 9 chiffres, sans espace."
+    if pattern == "^[0-9]{14}$":
+        return f"{shown} n'est pas un SIRET : 14 chiffres, sans espace."
+    if pattern.startswith("^W"):
+        return f"{shown} n'est pas un numéro RNA : la lettre W suivie de 9 caractères (ex. « W212001234 »)."
+    if pattern.startswith("^[^"):
+        bad = _INVISIBLE.search(str(value))
+        code = f"U+{ord(bad.group()):04X}" if bad else "?"
+        where = "retour à la ligne ou " if "\\u0000-\\u001f" in pattern else ""
+        return (f"le texte contient un {where}caractère invisible ou de contrôle ({code}) : "
+                "retapez ce texte sans le copier-coller d'ailleurs.")
+    return f"{shown} n'a pas la forme attendue."
+
+
+def schema_message(error) -> str:
+    """French, actionable message for one jsonschema error."""
+    v, value, schema = error.validator, error.instance, error.schema
+    if v == "required":
+        missing = error.message.split("'")[1]
+        return f"le champ obligatoire « {missing} » manque : ajoutez-le."
+    if v == "additionalProperties":
+        extras = sorted(set(value) - set(schema.get("properties", {})))
+        known = list(schema.get("properties", {}))
+        parts = []
+        for extra in extras:
+            close = _closest(extra, known)
+            parts.append(f"« {extra} »" + (f" (vouliez-vous dire « {close} » ?)" if close else ""))
+        return (f"champ inconnu {', '.join(parts)} : supprimez-le ou corrigez son nom. "
+                f"Champs possibles : {', '.join(known)}.")
+    if v == "enum":
+        choices = schema["enum"]
+        close = _closest(value, choices)
+        hint = f" Vouliez-vous dire « {close} » ?" if close else ""
+        return f"« {value} » n'est pas une valeur possible.{hint} Valeurs possibles : {', '.join(choices)}."
+    if v == "const":
+        return f"la valeur doit être « {schema['const']} »."
+    if v == "type":
+        expected = schema["type"]
+        expected = expected if isinstance(expected, str) else expected[0]
+        got = "vide" if value is None else f"« {value} »"
+        extra = ""
+        if expected == "string" and isinstance(value, bool):
+            extra = " (mettez la valeur entre guillemets)"
+        elif expected == "string" and isinstance(value, int):
+            extra = f" : mettez-la entre guillemets (ex. « \"{value}\" »)"
+        return f"{got} devrait être {_TYPE_FR.get(expected, expected)}{extra}."
+    if v == "pattern":
+        return _pattern_message(error, value)
+    if v == "format" and schema.get("format") == "date":
+        return f"« {value} » n'est pas une date qui existe : vérifiez le jour et le mois."
+    if v == "minLength":
+        return f"texte trop court : au moins {schema['minLength']} caractères (actuellement {len(value)})."
+    if v == "maxLength":
+        return f"texte trop long : {schema['maxLength']} caractères au plus (actuellement {len(value)}) : raccourcissez-le."
+    if v == "minItems":
+        return f"la liste doit contenir au moins {schema['minItems']} élément(s)."
+    if v == "maxItems":
+        return f"la liste contient trop d'éléments : {schema['maxItems']} au plus."
+    if v == "uniqueItems":
+        return "la liste contient deux fois la même valeur : retirez le doublon."
+    if v == "minimum":
+        return f"« {value} » est trop petit : au moins {schema['minimum']}."
+    if v == "maximum":
+        return f"« {value} » est trop grand : {schema['maximum']} au plus."
+    if v == "minProperties":
+        return "ce groupe de champs est vide : remplissez au moins un champ."
+    if v == "anyOf" and "contact" in [str(p) for p in error.absolute_path]:
+        return "indiquez une adresse e-mail de rôle (« email ») ou l'adresse d'une page de contact (« formulaire »)."
+    if v == "anyOf":
+        return "aucune des formes acceptées ne correspond : voir le modèle dans le README."
+    return error.message
+
+
+def _schema_problems(loaded: LoadedFile) -> list[Problem]:
+    problems = []
+    errors = list(validators()[loaded.kind].iter_errors(loaded.data))
+    pattern_failed = {tuple(e.absolute_path) for e in errors if e.validator == "pattern"}
+    for error in errors:
+        path = list(error.absolute_path)
+        if error.validator == "format" and tuple(path) in pattern_failed:
+            continue  # "not AAAA-MM-JJ" already says it; "does not exist" would be noise
+        if error.validator == "additionalProperties":
+            extras = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            line, col = locate_key(loaded.text, path, extras[0]) if extras else locate(loaded.text, path)
+            fld = field_name(path + extras[:1])
+        elif error.validator == "required":
+            line, col = locate(loaded.text, path)
+            fld = field_name(path + [error.message.split("'")[1]])
+        else:
+            line, col = locate(loaded.text, path)
+            fld = field_name(path)
+        problems.append(Problem(loaded.relpath, line, col, fld, schema_message(error)))
+    return problems
+
+
+# ------------------------------------------------------------------------------ cross-file rules
+@dataclass
+class RuleContext:
+    files: dict[tuple[str, str], LoadedFile]          # (kind, id) -> file, schema-valid or not
+    geography: Any                                     # associe.territories.Geography
+    problems: list[Problem] = field(default_factory=list)
+
+    def report(self, loaded: LoadedFile, path: list, message: str, severity: str = "erreur") -> None:
+        line, col = locate(loaded.text, path)
+        self.problems.append(Problem(loaded.relpath, line, col, field_name(path), message, severity))
+
+    def of_kind(self, kind: str) -> list[LoadedFile]:
+        return [f for (k, _), f in sorted(self.files.items()) if k == kind and f.data is not None]
+
+
+CROSS_FILE_RULES: list[Callable[[RuleContext], None]] = []
+
+
+def rule(function: Callable[[RuleContext], None]) -> Callable[[RuleContext], None]:
+    CROSS_FILE_RULES.append(function)
+    return function
+
+
+@rule
+def identifier_equals_file_name(ctx: RuleContext) -> None:
+    """`identifiant` is the file name without `.yaml`, so that links never break silently."""
+    for loaded in (f for f in ctx.files.values() if f.data is not None):
+        ident = loaded.data.get("identifiant")
+        if isinstance(ident, str) and ident != loaded.id:
+            ctx.report(loaded, ["identifiant"], f"« {ident} » doit être identique au nom du fichier (« {loaded.id} ») : "
+                       "corrigez l'un ou l'autre.")
+
+
+@rule
+def identifier_unique(ctx: RuleContext) -> None:
+    """Two files of the same kind cannot differ only by case (they would share one page)."""
+    seen: dict[tuple[str, str], LoadedFile] = {}
+    for (kind, ident), loaded in sorted(ctx.files.items()):
+        key = (kind, ident.casefold())
+        if key in seen:
+            ctx.problems.append(Problem(loaded.relpath, 1, 1, "identifiant",
+                                        f"identifiant déjà utilisé par {seen[key].relpath} : choisissez un autre nom de fichier."))
+        else:
+            seen[key] = loaded
+
+
+def _org_exists(ctx: RuleContext, loaded: LoadedFile, path: list, ident: Any) -> None:
+    if isinstance(ident, str) and ("organisation", ident) not in ctx.files:
+        known = sorted(i for k, i in ctx.files if k == "organisation")
+        close = difflib.get_close_matches(ident, known, n=1, cutoff=0.6)
+        hint = f" Vouliez-vous dire « {close[0]} » ?" if close else ""
+        ctx.report(loaded, path, f"l'organisation « {ident} » n'existe pas dans content/organisations/.{hint} "
+                   f"Créez le fichier content/organisations/{ident}.yaml ou corrigez l'identifiant.")
+
+
+@rule
+def referenced_organisation_exists(ctx: RuleContext) -> None:
+    """Needs and offers name an existing organisation; examples may link their partners to one."""
+    for kind in ("besoin", "offre"):
+        for loaded in ctx.of_kind(kind):
+            _org_exists(ctx, loaded, ["organisation"], loaded.data.get("organisation"))
+    for loaded in ctx.of_kind("exemple"):
+        for i, partner in enumerate(loaded.data.get("partenaires") or []):
+            if isinstance(partner, dict) and "organisation" in partner:
+                _org_exists(ctx, loaded, ["partenaires", i, "organisation"], partner["organisation"])
+        for kind in ("besoin", "offre"):
+            ident = loaded.data.get(kind)
+            if isinstance(ident, str) and (kind, ident) not in ctx.files:
+                ctx.report(loaded, [kind], f"le {kind} « {ident} » n'existe pas dans content/{FOLDER_OF_KIND[kind]}/.")
+
+
+def _unknown_commune_message(geo, code: str) -> str:
+    """Suggest what the contributor probably meant: the communes of a postcode typed instead of
+    the INSEE code, else the chef-lieu of the département the code starts with."""
+    suggestions = [c for c in geo.suggest(code) if code in c.codes_postaux] if hasattr(geo, "suggest") else []
+    if not suggestions:
+        for prefix in (code[:3], code[:2]):
+            departement = geo.departements.get(prefix)
+            if departement and geo.commune(departement.chef_lieu):
+                suggestions = [geo.commune(departement.chef_lieu)]
+                break
+    if not suggestions and hasattr(geo, "suggest"):
+        suggestions = geo.suggest(code)
+    if suggestions:
+        ex = ", ".join(f"{c.code} pour {c.nom}" for c in suggestions[:3])
+        return f"« {code} » n'est pas un code commune connu (exemple : {ex})."
+    return f"« {code} » n'est pas un code commune connu (exemple : 21231 pour Dijon) : utilisez le code INSEE, pas le code postal."
+
+
+@rule
+def commune_exists(ctx: RuleContext) -> None:
+    """Every commune, département or région code exists in the official geography (COG 2026)."""
+    geo = ctx.geography
+    for kind, path in (("organisation", ["commune"]), ("besoin", ["territoire", "commune"]), ("offre", ["territoire", "commune"])):
+        for loaded in ctx.of_kind(kind):
+            code = _get(loaded.data, path)
+            if isinstance(code, str) and geo.commune(code) is None:
+                ctx.report(loaded, path, _unknown_commune_message(geo, code))
+    for loaded in ctx.of_kind("exemple"):
+        territory = loaded.data.get("territoire")
+        if not isinstance(territory, dict):
+            continue
+        scale, code = territory.get("echelle"), territory.get("code")
+        if scale == "national":
+            if code is not None:
+                ctx.report(loaded, ["territoire", "code"], "pas de code pour l'échelle « national » : supprimez « code ».")
+            continue
+        if code is None:
+            ctx.report(loaded, ["territoire"], f"indiquez le code INSEE ({scale}) dans « code ».")
+        elif scale == "commune" and geo.commune(code) is None:
+            ctx.report(loaded, ["territoire", "code"], _unknown_commune_message(geo, code))
+        elif scale == "departement" and code not in geo.departements:
+            ctx.report(loaded, ["territoire", "code"], f"« {code} » n'est pas un code de département (ex. 21 pour la Côte-d'Or).")
+        elif scale == "region" and code not in geo.regions:
+            ctx.report(loaded, ["territoire", "code"], f"« {code} » n'est pas un code de région (ex. 27 pour la Bourgogne-Franche-Comté).")
+
+
+def parse_date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def one_year_after(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def french_date(day: dt.date) -> str:
+    months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+              "octobre", "novembre", "décembre"]
+    return f"{'1er' if day.day == 1 else day.day} {months[day.month - 1]} {day.year}"
+
+
+@rule
+def dates_coherent(ctx: RuleContext) -> None:
+    """Validity ends after publication and at most one year later; confirmations fall in between."""
+    for kind in ("besoin", "offre"):
+        for loaded in ctx.of_kind(kind):
+            published = parse_date(loaded.data.get("date_publication"))
+            until = parse_date(loaded.data.get("valable_jusqu_au"))
+            if published and until:
+                if until < published:
+                    ctx.report(loaded, ["valable_jusqu_au"], f"la date de fin ({until}) est avant la date de publication ({published}).")
+                elif until > one_year_after(published):
+                    ctx.report(loaded, ["valable_jusqu_au"],
+                               f"une annonce vaut un an au plus : mettez une date au plus tard le {one_year_after(published)} "
+                               "(vous pourrez la prolonger ensuite en la confirmant).")
+            confirmed = parse_date(loaded.data.get("derniere_confirmation"))
+            if confirmed and published and confirmed < published:
+                ctx.report(loaded, ["derniere_confirmation"], "la dernière confirmation ne peut pas précéder la publication.")
+            available = parse_date(loaded.data.get("disponible_a_partir_du"))
+            if available and until and available > until:
+                ctx.report(loaded, ["disponible_a_partir_du"], "la date de disponibilité est après la date de fin de validité.")
+    for loaded in ctx.of_kind("exemple"):
+        if loaded.data.get("en_cours") is True and "duree_mois" in loaded.data:
+            ctx.report(loaded, ["duree_mois"], "un partenariat « en_cours » n'a pas encore de durée : retirez « duree_mois » ou « en_cours ».")
+
+
+@rule
+def reach_consistent_with_place(ctx: RuleContext) -> None:
+    """A radius needs `rayon_km`; `rayon_km` goes only with a radius; a radius needs a commune with a point."""
+    for kind in ("besoin", "offre"):
+        for loaded in ctx.of_kind(kind):
+            territory = loaded.data.get("territoire")
+            if not isinstance(territory, dict):
+                continue
+            reach, radius = territory.get("portee"), territory.get("rayon_km")
+            if reach == "rayon" and radius is None:
+                ctx.report(loaded, ["territoire", "portee"], "avec « portee: rayon », indiquez « rayon_km » (ex. rayon_km: 20).")
+            if reach != "rayon" and radius is not None:
+                ctx.report(loaded, ["territoire", "rayon_km"], f"« rayon_km » ne sert qu'avec « portee: rayon » (ici « {reach} ») : "
+                           "retirez-le ou mettez « portee: rayon ».")
+            commune = ctx.geography.commune(territory.get("commune") or "")
+            if reach == "rayon" and commune is not None and commune.lat is None:
+                ctx.report(loaded, ["territoire", "portee"], f"{commune.nom} n'a pas de coordonnées de référence : "
+                           "choisissez « portee: departement » plutôt qu'un rayon.")
+
+
+_SHORTENERS = {"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly", "cutt.ly", "rebrand.ly",
+               "shorturl.at", "tiny.cc", "s.id", "lnkd.in", "urlz.fr"}
+
+
+def _urls(data: Any, path: list) -> Iterable[tuple[list, str]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _urls(value, path + [key])
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _urls(value, path + [i])
+    elif isinstance(data, str) and path and path[-1] in ("site_web", "formulaire", "url"):
+        yield path, data
+
+
+@rule
+def links_are_safe(ctx: RuleContext) -> None:
+    """Links are https, name a real host, and are not hidden behind a URL shortener."""
+    for loaded in (f for f in ctx.files.values() if f.data is not None):
+        for path, url in _urls(loaded.data, []):
+            if not url.startswith("https://"):
+                continue  # the schema already says so
+            host = (urlsplit(url).hostname or "").lower()
+            if host in _SHORTENERS:
+                ctx.report(loaded, path, f"les liens raccourcis ({host}) ne sont pas acceptés : donnez l'adresse complète du site.")
+            elif not host or "." not in host or re.fullmatch(r"[0-9.]+|\[.*\]|localhost", host):
+                ctx.report(loaded, path, f"« {url} » ne désigne pas un site public : donnez l'adresse complète (https://exemple.fr/…).")
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        n = int(char)
+        if i % 2 == 1:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+@rule
+def official_identifiers_valid(ctx: RuleContext) -> None:
+    """SIREN and SIRET pass the Luhn check (La Poste's SIRETs use their own rule); SIRET starts with the SIREN."""
+    for loaded in ctx.of_kind("organisation"):
+        siren, siret = loaded.data.get("siren"), loaded.data.get("siret")
+        if isinstance(siren, str) and re.fullmatch(r"[0-9]{9}", siren) and not luhn_ok(siren):
+            ctx.report(loaded, ["siren"], f"« {siren} » n'est pas un SIREN valide (clé de contrôle fausse) : recopiez-le depuis l'avis de situation INSEE.")
+        if isinstance(siret, str) and re.fullmatch(r"[0-9]{14}", siret):
+            la_poste = siret.startswith("356000000") and sum(int(c) for c in siret) % 5 == 0
+            if not (luhn_ok(siret) or la_poste):
+                ctx.report(loaded, ["siret"], f"« {siret} » n'est pas un SIRET valide (clé de contrôle fausse).")
+            if isinstance(siren, str) and not siret.startswith(siren):
+                ctx.report(loaded, ["siret"], "le SIRET doit commencer par le SIREN de la même organisation.")
+
+
+_COMPANY_SIZES = {"tpe", "pme", "eti", "grande_entreprise"}
+_ASSOCIATION_SIZES = {"benevole", "employeuse"}
+
+
+@rule
+def size_matches_nature(ctx: RuleContext) -> None:
+    """Companies give TPE/PME/ETI/grande entreprise; associations give bénévole/employeuse."""
+    for loaded in ctx.of_kind("organisation"):
+        nature, size = loaded.data.get("nature"), loaded.data.get("taille")
+        if size is None:
+            continue
+        if nature == "entreprise" and size not in _COMPANY_SIZES:
+            ctx.report(loaded, ["taille"], f"pour une entreprise, la taille est l'une de : {', '.join(sorted(_COMPANY_SIZES))}.")
+        elif nature == "association" and size not in _ASSOCIATION_SIZES:
+            ctx.report(loaded, ["taille"], "pour une association, la taille est « benevole » (sans salarié) ou « employeuse ».")
+
+
+ROLE_WORDS = ("contact", "bonjour", "hello", "info", "accueil", "partenariat", "mecenat", "rse", "benevol", "asso",
+              "secretariat", "direction", "communication", "solidarit", "dons", "admin", "siege", "president",
+              "bureau", "equipe", "service", "projet", "commercial", "vente", "ressource", "atelier", "rh", "emploi",
+              "mairie", "cabinet", "fondation", "coordination", "developpement", "entraide", "collectif", "office",
+              "animation", "jardin", "epicerie", "banque", "recyclerie", "ressourcerie", "club", "ecole")
+
+
+@rule
+def contact_is_organisation_level(ctx: RuleContext) -> None:
+    """Contact channels belong to the organisation (contact@…, a contact page), never to a person."""
+    for loaded in ctx.of_kind("organisation"):
+        contact = loaded.data.get("contact")
+        if not isinstance(contact, dict) or contact.get("adresse_de_role_confirmee") is True:
+            continue
+        email = contact.get("email")
+        if isinstance(email, str) and "@" in email:
+            local = _fold(email.split("@")[0])
+            if not any(word in local for word in ROLE_WORDS):
+                ctx.report(loaded, ["contact", "email"],
+                           f"« {email} » ressemble à l'adresse d'une personne : donnez une adresse de l'organisation "
+                           "(contact@…, partenariats@…) ou l'adresse de sa page de contact (« formulaire »). "
+                           "Un mainteneur peut confirmer une adresse de rôle avec « adresse_de_role_confirmee: true ».")
+
+
+_PHONE = re.compile(r"(?<![\d])(?:\+33[\s.-]?|0033[\s.-]?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+FREE_TEXT_FIELDS = ("description", "presentation", "resume", "resultats", "et_ensuite", "texte", "titre", "nom")
+
+
+def _texts(data: Any, path: list) -> Iterable[tuple[list, str]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _texts(value, path + [key])
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _texts(value, path + [i])
+    elif isinstance(data, str) and path and path[-1] in FREE_TEXT_FIELDS:
+        yield path, data
+
+
+@rule
+def no_personal_data_in_texts(ctx: RuleContext) -> None:
+    """Free texts carry no phone number and no e-mail address: contact goes through the organisation's channel."""
+    for loaded in (f for f in ctx.files.values() if f.data is not None):
+        for path, text in _texts(loaded.data, []):
+            if _PHONE.search(text):
+                ctx.report(loaded, path, "pas de numéro de téléphone dans le texte : le contact passe par le canal de "
+                           "l'organisation (champ « contact » de sa fiche). Retirez le numéro.")
+            if _EMAIL.search(text):
+                ctx.report(loaded, path, "pas d'adresse e-mail dans le texte : elle va dans le champ « contact » "
+                           "de la fiche de l'organisation. Retirez-la du texte.")
+
+
+def _get(data: Any, path: list) -> Any:
+    for step in path:
+        if isinstance(data, dict):
+            data = data.get(step)
+        else:
+            return None
+    return data
+
+
+# ------------------------------------------------------------------------------ the check
+@dataclass
+class CheckResult:
+    corpus: Corpus
+    problems: list[Problem]
+    files: int
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check(paths: Iterable[Path], root: Path = ROOT, geography: Any = None,
+          context_paths: Iterable[Path] = ()) -> CheckResult:
+    """Load and validate the entry files under ``paths``; every problem at once.
+
+    ``context_paths`` are loaded too (without reporting their own problems) so that checking one
+    file can resolve references to organisations elsewhere in the directory."""
+    from .territories import load_geography
+
+    geography = geography or load_geography()
+    wanted = discover(paths)
+    files: dict[tuple[str, str], LoadedFile] = {}
+    problems: list[Problem] = []
+    for path in wanted:
+        loaded = load_file(path, root)
+        if not loaded.kind:
+            problems.append(Problem(loaded.relpath, 1, 0, "", "ce fichier n'est pas dans un dossier d'entrées "
+                                    f"({', '.join(f'content/{f}/' for f in KIND_FOLDERS)}) : déplacez-le."))
+            continue
+        problems.extend(loaded.problems)
+        if loaded.data is not None:
+            schema_problems = _schema_problems(loaded)
+            problems.extend(schema_problems)
+        files[(loaded.kind, loaded.id)] = loaded
+    reported = {f.relpath for f in files.values()}
+    for path in discover(context_paths):
+        loaded = load_file(path, root)
+        if loaded.kind and (loaded.kind, loaded.id) not in files:
+            files[(loaded.kind, loaded.id)] = loaded
+    ctx = RuleContext(files=files, geography=geography)
+    for function in CROSS_FILE_RULES:
+        function(ctx)
+    problems.extend(p for p in ctx.problems if p.file in reported)
+    problems = sorted(set(problems))
+    bad = {p.file for p in problems if p.is_error}
+    corpus = Corpus()
+    for (kind, ident), loaded in sorted(files.items()):
+        if loaded.data is not None and loaded.relpath in reported and loaded.relpath not in bad:
+            corpus.of_kind(kind)[ident] = Entry(kind=kind, id=ident, path=loaded.relpath, data=loaded.data)
+    return CheckResult(corpus=corpus, problems=problems, files=len(reported))
