@@ -111,3 +111,24 @@ def test_shipped_content_is_valid():
                                env={"PYTHONPATH": str(ROOT / "plugins"), "PATH": "/usr/bin:/bin"})
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "aucune erreur" in completed.stdout
+
+
+def test_fast_gate_agrees_with_the_full_validator(tmp_path):
+    """fastjsonschema lets a file through only when jsonschema finds nothing either."""
+    import fastjsonschema
+    from associe.loading import discover, load_file
+    from associe.validation import fast_validators
+
+    for case in CASES:
+        root = build_case(tmp_path / case, case)
+        for path in discover([root]):
+            loaded = load_file(path, root)
+            if loaded.data is None or not loaded.kind:
+                continue
+            full = list(validators()[loaded.kind].iter_errors(loaded.data))
+            try:
+                fast_validators()[loaded.kind](loaded.data)
+                fast_ok = True
+            except fastjsonschema.JsonSchemaException:
+                fast_ok = False
+            assert fast_ok == (not full), (case, path.name, [e.message for e in full])
