@@ -132,3 +132,21 @@ def test_fast_gate_agrees_with_the_full_validator(tmp_path):
             except fastjsonschema.JsonSchemaException:
                 fast_ok = False
             assert fast_ok == (not full), (case, path.name, [e.message for e in full])
+
+
+def test_check_cache_reuses_unchanged_files_and_rechecks_changed_ones(tmp_path):
+    root = tmp_path / "content"
+    shutil.copytree(BASE, root)
+    cache = tmp_path / "cache"
+    first = check([root], root=root, cache_dir=cache)
+    assert first.ok and (cache / "check-cache.pickle").exists()
+    second = check([root], root=root, cache_dir=cache)
+    assert second.ok and sorted(e.path for e in second.corpus.all()) == sorted(e.path for e in first.corpus.all())
+    # an edit after a cached run is validated again
+    need = root / "besoins" / "ordinateurs-portables-dijon.yaml"
+    need.write_text(need.read_text(encoding="utf-8").replace("statut: ouvert", "statut: ouvrt"), encoding="utf-8")
+    third = check([root], root=root, cache_dir=cache)
+    assert any("« ouvrt » n'est pas une valeur possible" in str(p) for p in third.errors)
+    # and a cached error is still reported on the next run
+    fourth = check([root], root=root, cache_dir=cache)
+    assert [str(p) for p in fourth.errors] == [str(p) for p in third.errors]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -139,11 +140,21 @@ class LoadedFile:
     problems: list[Problem] = field(default_factory=list)
 
 
+@lru_cache(maxsize=8)
+def _resolved(root: Path) -> Path:
+    return root.resolve()
+
+
 def relative(path: Path, root: Path = ROOT) -> str:
+    """POSIX path of ``path`` relative to ``root`` (as printed in every error message)."""
+    absolute = path if path.is_absolute() else Path.cwd() / path
     try:
-        return path.resolve().relative_to(root).as_posix()
+        return absolute.relative_to(_resolved(root)).as_posix()
     except ValueError:
-        return path.as_posix()
+        try:
+            return path.resolve().relative_to(_resolved(root)).as_posix()
+        except ValueError:
+            return path.as_posix()
 
 
 def load_text(text: str, relpath: str) -> tuple[Any, list[Problem]]:
@@ -164,7 +175,8 @@ def kind_of(path: Path) -> str | None:
     return KIND_FOLDERS.get(path.parent.name)
 
 
-def load_file(path: Path, root: Path = ROOT) -> LoadedFile:
+def load_file(path: Path, root: Path = ROOT, raw: bytes | None = None) -> LoadedFile:
+    """Load one entry file (``raw``: its bytes when the caller already read them)."""
     relpath = relative(path, root)
     kind = kind_of(path) or ""
     loaded = LoadedFile(path=path, relpath=relpath, kind=kind, id=path.stem, text="")
@@ -178,7 +190,7 @@ def load_file(path: Path, root: Path = ROOT) -> LoadedFile:
         loaded.problems.append(Problem(
             relpath, 1, 0, "", "nom de fichier invalide : lettres minuscules sans accent, chiffres et tirets "
             f"seulement (ex. « {_suggest_slug(path.stem)}.yaml »)."))
-    raw = path.read_bytes()
+    raw = path.read_bytes() if raw is None else raw
     if len(raw) > MAX_FILE_BYTES:
         loaded.problems.append(Problem(relpath, 1, 0, "", f"fichier trop gros ({len(raw)} octets, {MAX_FILE_BYTES} au plus) : raccourcissez les textes."))
         return loaded

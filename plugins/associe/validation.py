@@ -6,9 +6,12 @@ function per rule, named for what it checks, registered in ``CROSS_FILE_RULES``.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
+import hashlib
 import json
+import pickle
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,7 +23,7 @@ from urllib.parse import urlsplit
 import fastjsonschema
 from jsonschema import Draft7Validator, FormatChecker
 
-from .loading import LoadedFile, discover, load_file, locate, locate_key
+from .loading import LoadedFile, discover, kind_of, load_file, locate, locate_key, relative
 from .paths import FOLDER_OF_KIND, KIND_FOLDERS, ROOT, SCHEMAS_DIR
 from .problems import Problem
 from .records import Corpus, Entry
@@ -559,33 +562,111 @@ class CheckResult:
         return not self.errors
 
 
+class CheckCache:
+    """Loaded and schema-checked files from the previous run, keyed by path and content hash.
+
+    Cross-file rules always run again (they are cheap and depend on every file); what is cached
+    is the expensive part, YAML parsing and JSON Schema validation. The cache is dropped whenever
+    the schemas or the loader/validator code change."""
+
+    VERSION = 1
+
+    def __init__(self, directory: Path | None):
+        self.path = directory / "check-cache.pickle" if directory else None
+        self.key = self._code_key()
+        self.entries: dict[str, tuple[str, Any, list[Problem]]] = {}
+        self.hits = 0
+        if self.path and self.path.exists():
+            try:
+                with self.path.open("rb") as stream:
+                    stored = pickle.load(stream)  # noqa: S301 - our own file, written below
+                if stored.get("key") == self.key:
+                    self.entries = stored["entries"]
+            except Exception:  # a corrupt or foreign cache is only a slower build
+                self.entries = {}
+        self.fresh: dict[str, tuple[str, Any, list[Problem]]] = {}
+
+    @staticmethod
+    def _code_key() -> str:
+        digest = hashlib.sha256(str(CheckCache.VERSION).encode())
+        for path in sorted(SCHEMAS_DIR.glob("*.json")) + [Path(__file__), Path(__file__).with_name("loading.py")]:
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    def get(self, relpath: str, digest: str):
+        hit = self.entries.get(relpath)
+        if hit and hit[0] == digest:
+            self.hits += 1
+            self.fresh[relpath] = hit
+            return hit
+        return None
+
+    def put(self, relpath: str, digest: str, data: Any, problems: list[Problem]) -> None:
+        self.fresh[relpath] = (digest, data, problems)
+
+    def save(self) -> None:
+        if not self.path:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("wb") as stream:
+            pickle.dump({"key": self.key, "entries": self.fresh}, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(self.path)
+
+
+def _load_and_check_schema(path: Path, root: Path, cache: CheckCache | None) -> tuple[LoadedFile, list[Problem]]:
+    if cache is None or path.is_symlink():
+        loaded = load_file(path, root)
+        problems = list(loaded.problems)
+        if loaded.data is not None and loaded.kind:
+            problems.extend(_schema_problems(loaded))
+        return loaded, problems
+    raw = path.read_bytes()
+    digest = hashlib.sha1(raw).hexdigest()
+    relpath = relative(path, root)
+    hit = cache.get(relpath, digest)
+    if hit is not None:
+        _, data, problems = hit
+        loaded = LoadedFile(path=path, relpath=relpath, kind=kind_of(path) or "", id=path.stem,
+                            text=raw.decode("utf-8", errors="replace").lstrip("\ufeff"), data=copy.deepcopy(data))
+        return loaded, list(problems)
+    loaded = load_file(path, root, raw=raw)
+    problems = list(loaded.problems)
+    if loaded.data is not None and loaded.kind:
+        problems.extend(_schema_problems(loaded))
+    cache.put(relpath, digest, copy.deepcopy(loaded.data), problems)
+    return loaded, problems
+
+
 def check(paths: Iterable[Path], root: Path = ROOT, geography: Any = None,
-          context_paths: Iterable[Path] = ()) -> CheckResult:
+          context_paths: Iterable[Path] = (), cache_dir: Path | None = None) -> CheckResult:
     """Load and validate the entry files under ``paths``; every problem at once.
 
     ``context_paths`` are loaded too (without reporting their own problems) so that checking one
-    file can resolve references to organisations elsewhere in the directory."""
+    file can resolve references to organisations elsewhere in the directory. ``cache_dir`` keeps
+    parsed and schema-checked files between runs (see ``CheckCache``)."""
     from .territories import load_geography
 
     geography = geography or load_geography()
+    cache = CheckCache(cache_dir) if cache_dir else None
     wanted = discover(paths)
     files: dict[tuple[str, str], LoadedFile] = {}
     problems: list[Problem] = []
     for path in wanted:
-        loaded = load_file(path, root)
+        loaded, file_problems = _load_and_check_schema(path, root, cache)
         if not loaded.kind:
             problems.append(Problem(loaded.relpath, 1, 0, "", "ce fichier n'est pas dans un dossier d'entrées "
                                     f"({', '.join(f'content/{f}/' for f in KIND_FOLDERS)}) : déplacez-le."))
             continue
-        problems.extend(loaded.problems)
-        if loaded.data is not None:
-            schema_problems = _schema_problems(loaded)
-            problems.extend(schema_problems)
+        problems.extend(file_problems)
         files[(loaded.kind, loaded.id)] = loaded
     reported = {f.relpath for f in files.values()}
+    seen = {p.resolve() for p in wanted}
     for path in discover(context_paths):
+        if path.resolve() in seen or (kind_of(path), path.stem) in files:
+            continue
         loaded = load_file(path, root)
-        if loaded.kind and (loaded.kind, loaded.id) not in files:
+        if loaded.kind:
             files[(loaded.kind, loaded.id)] = loaded
     ctx = RuleContext(files=files, geography=geography)
     for function in CROSS_FILE_RULES:
@@ -597,4 +678,6 @@ def check(paths: Iterable[Path], root: Path = ROOT, geography: Any = None,
     for (kind, ident), loaded in sorted(files.items()):
         if loaded.data is not None and loaded.relpath in reported and loaded.relpath not in bad:
             corpus.of_kind(kind)[ident] = Entry(kind=kind, id=ident, path=loaded.relpath, data=loaded.data)
+    if cache:
+        cache.save()
     return CheckResult(corpus=corpus, problems=problems, files=len(reported))
