@@ -47,13 +47,13 @@ class SiteData:
 
 
 def run_pipeline(content_dir: Path, build_date: dt.date, include_fictitious: bool = True,
-                 match_settings: Any = None, root: Path | None = None) -> SiteData:
+                 match_settings: Any = None, root: Path | None = None, cache_dir: Path | None = None) -> SiteData:
     from .matching import MatchSettings, inspiring_examples, match
     from .territories import load_geography
 
     geo = load_geography()
     kwargs = {"root": root} if root else {}
-    result = check([content_dir], geography=geo, **kwargs)
+    result = check([content_dir], geography=geo, cache_dir=cache_dir, **kwargs)
     if result.errors:
         raise PipelineError(result.errors)
     corpus = enrich(result.corpus, geo)
