@@ -48,6 +48,7 @@ import io
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -83,6 +84,46 @@ class Commune:
     lon: float | None
     type: str
     parente: str | None
+
+
+class _CommuneBuilder:
+    """Builds Commune instances about 3x faster than Commune(...).
+
+    A frozen dataclass sets each field through object.__setattr__, which costs
+    ~100 ms for the 35,000 communes of every build. This twin has the same
+    slots, sets them directly, then becomes a Commune (``__class__``
+    assignment is allowed between classes of identical layout). The result is
+    an ordinary Commune: same type, equality, hash and immutability.
+    _commune_factory() checks this once and falls back to Commune itself if
+    the interpreter refuses the assignment.
+    """
+
+    __slots__ = Commune.__slots__
+
+    def __init__(self, code, nom, departement, region, epci, codes_postaux, population, lat, lon, type, parente):
+        self.code = code
+        self.nom = nom
+        self.departement = departement
+        self.region = region
+        self.epci = epci
+        self.codes_postaux = codes_postaux
+        self.population = population
+        self.lat = lat
+        self.lon = lon
+        self.type = type
+        self.parente = parente
+        self.__class__ = Commune
+
+
+def _commune_factory():
+    sample = ("21231", "Dijon", "21", "27", "242100410", ("21000",), 1, 47.3, 5.0, "commune", None)
+    try:
+        built = _CommuneBuilder(*sample)
+    except TypeError:
+        return Commune
+    if type(built) is Commune and built == Commune(*sample) and hash(built) == hash(Commune(*sample)):
+        return _CommuneBuilder
+    return Commune
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,12 +191,10 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def _departement_sort_key(code: str, zone: str) -> tuple[int, str]:
-    # '2A'/'2B' sort between '19' and '21'; overseas codes have three digits.
-    if code == "2A":
-        code = "20A"
-    elif code == "2B":
-        code = "20B"
-    return (_ZONE_RANK.get(zone, 3), code.rjust(3, "0") if len(code) < 3 else code)
+    # Metropolitan codes have two characters and sort as strings once Corsica
+    # reads '20A'/'20B' (between '19' and '21'); the zone puts the overseas
+    # départements (971..976) next and the collectivités (975, 977...) last.
+    return (_ZONE_RANK.get(zone, len(_ZONE_RANK)), {"2A": "20A", "2B": "20B"}.get(code, code))
 
 
 # --------------------------------------------------------------------------
@@ -165,6 +204,11 @@ def _departement_sort_key(code: str, zone: str) -> tuple[int, str]:
 class Geography:
     """In-memory territory tables with lookups. Treat it as read-only: the
     default instance is shared by the whole process (see load_geography)."""
+
+    communes: dict[str, Commune]  # by INSEE code, communes and arrondissements
+    departements: dict[str, Departement]  # official order, see the module docstring
+    regions: dict[str, Region]  # by code, overseas collectivités last
+    epci: dict[str, Epci]  # by SIREN
 
     def __init__(
         self,
@@ -282,15 +326,18 @@ class Geography:
     def suggest(self, code_or_text: str) -> list[Commune]:
         """Up to 3 communes the author probably meant, for error messages.
 
-        Tried in order, stopping at the first step that finds something:
-        the code itself; a postcode ('21000' -> Dijon 21231, arrondissements
-        before their parent city); a code missing its leading zero ('1053');
-        a pre-1976 Corsican code ('20004' -> 2A004); a one-character typo of
-        an existing code. Text is matched on names, ignoring accents, case,
-        punctuation and 'St'/'Ste': exact name, then names starting with the
-        text, then close spellings; a postcode or département number in the
-        text ('Saint-Denis 93', 'Dijon (21000)') narrows homonyms. Larger
-        communes come first.
+        A code ('21000', '2a004', '1053') gives the commune with that INSEE
+        code, then the communes with that postcode, arrondissements before
+        their city ('21000' -> Dijon 21231, '75011' -> Paris 11e, Paris). If
+        none: a pre-1976 Corsican code ('20004' -> Ajaccio 2A004), then the
+        codes one typo away (one character changed or two swapped), same
+        département first. A 4-digit code gets its leading zero back.
+
+        Text is matched on names, ignoring accents, case, punctuation and
+        'St'/'Ste': exact name, else names starting with the text, else close
+        spellings ('Marseile'); a postcode or département number in the text
+        ('Saint-Denis 93', 'Dijon (21000)') narrows homonyms. Larger communes
+        come first. Returns [] when nothing is plausible.
         """
         text = (code_or_text or "").strip()
         if not text:
@@ -301,44 +348,36 @@ class Geography:
         return self._suggest_name(text)[:3]
 
     @staticmethod
-    def _rank(communes: list[Commune]) -> list[Commune]:
-        return sorted(communes, key=lambda c: (c.type != "arrondissement", -c.population, c.code))
+    def _rank(communes: list[Commune], arrondissements_first: bool = False) -> list[Commune]:
+        if arrondissements_first:
+            return sorted(communes, key=lambda c: (c.type != "arrondissement", -c.population, c.code))
+        return sorted(communes, key=lambda c: (-c.population, c.code))
 
     def _suggest_code(self, code: str) -> list[Commune]:
-        candidates = [code]
         if len(code) == 4:
-            candidates = ["0" + code]
-        for candidate in candidates:
-            if candidate in self.communes:
-                return [self.communes[candidate]]
-            found = self._postcode_index().get(candidate)
-            if found:
-                return self._rank(found)
-            if candidate.startswith("20") and candidate.isdigit():
-                corsica = [
-                    self.communes[c]
-                    for c in ("2A" + candidate[2:], "2B" + candidate[2:])
-                    if c in self.communes
-                ]
-                if corsica:
-                    return self._rank(corsica)
+            code = "0" + code
+        # The code itself, then the communes having it as postcode: 3,000
+        # postcodes are also the INSEE code of another commune ('13001' is
+        # Aix-en-Provence and the postcode of Marseille 1er).
+        found = [self.communes[code]] if code in self.communes else []
+        found += [c for c in self._rank(self._postcode_index().get(code, []), True) if c.code != code]
+        if found:
+            return found
+        if code.startswith("20") and code.isdigit():
+            # Pre-1976 Corsican code: 20004 -> 2A004.
+            corsica = [self.communes[c] for c in ("2A" + code[2:], "2B" + code[2:]) if c in self.communes]
+            if corsica:
+                return self._rank(corsica)
         # One substituted or swapped character.
-        code = candidates[0]
-        if len(code) != 5:
-            return []
-        alphabet = "0123456789AB"
-        seen: dict[str, Commune] = {}
+        variants = set()
         for i in range(5):
-            for ch in alphabet:
-                variant = code[:i] + ch + code[i + 1 :]
-                if variant != code and variant in self.communes:
-                    seen[variant] = self.communes[variant]
+            variants.update(code[:i] + ch + code[i + 1 :] for ch in "0123456789AB")
             if i < 4:
-                variant = code[:i] + code[i + 1] + code[i] + code[i + 2 :]
-                if variant != code and variant in self.communes:
-                    seen[variant] = self.communes[variant]
-        same_departement = [c for c in seen.values() if code.startswith(c.departement)]
-        return self._rank(same_departement or list(seen.values()))
+                variants.add(code[:i] + code[i + 1] + code[i] + code[i + 2 :])
+        variants.discard(code)
+        near = [self.communes[v] for v in variants if v in self.communes]
+        same_departement = [c for c in near if code.startswith(c.departement)]
+        return self._rank(same_departement or near)
 
     def _suggest_name(self, text: str) -> list[Commune]:
         postcodes = set(re.findall(r"\b\d{5}\b", text))
@@ -418,7 +457,7 @@ def _median(values: list[float]) -> float:
 
 
 def _fit(
-    groups: dict[str, list[int]], lats: list[float], lons: list[float]
+    groups: dict[str, list[int]], lats: Sequence[float], lons: Sequence[float]
 ) -> dict[str, tuple[float, float, float, list[float], list[float]]]:
     """For each group of 3 points or more: its median point (lat0, lon0), km
     per degree of longitude there, the squared distances (km²) of its members
@@ -440,14 +479,15 @@ def _fit(
 
 
 def _check_points(
-    lats: list[float], lons: list[float], epcis: list[str], departements: list[str]
+    lats: Sequence[float], lons: Sequence[float], epcis: Sequence[str], departements: Sequence[str]
 ) -> dict[int, tuple[float | None, float | None, str]]:
     """Find implausible points; return index -> (lat, lon, reason) to apply.
 
     Each point is compared with the median point of its EPCI and of its
     département. It is *out* of its EPCI when farther than max(25 km, 4 x the
     EPCI's median distance). An out point whose mirrored longitude is back in
-    is a lost minus sign and is repaired. Otherwise it is dropped when it is
+    is a lost minus sign and is repaired; so is a point more than 50 km from
+    the middle of a wide EPCI whose mirror is three times closer. Otherwise it is dropped when it is
     also beyond 2 x the département's 90th-percentile distance, or beyond
     1.5 x the EPCI limit and the département's 90th percentile. These bounds
     keep the genuinely remote communes (Haute-Maurienne, Corsican coast, Île
@@ -479,19 +519,27 @@ def _check_points(
     for key, reference in epci_refs.items():
         squared, ordered = reference[3], reference[4]
         limit2 = max(25.0**2, 16 * ordered[len(ordered) // 2])
+        suspect2 = min(limit2, 50.0**2)
         members = by_epci[key]
         judged.update(members)
-        if ordered[-1] <= limit2:
+        if ordered[-1] <= suspect2:
             continue
         for i, de2 in zip(members, squared):
+            if de2 <= suspect2:
+                continue
+            lat, lon = lats[i], lons[i]
+            m2 = mirrored2(i, reference)
             if de2 <= limit2:
+                # Inside a wide EPCI but over 50 km from its middle: only a
+                # mirror three times closer reveals a lost sign.
+                if 9 * m2 <= de2:
+                    fixes[i] = (lat, -lon, f"longitude sign restored ({lon} -> {-lon})")
                 continue
             p90_2 = departement_p90_2.get(departements[i])
             if p90_2 is None:
                 continue
             dd2 = departement_d2[i]
-            lat, lon = lats[i], lons[i]
-            if mirrored2(i, reference) <= limit2:
+            if m2 <= limit2:
                 fixes[i] = (lat, -lon, f"longitude sign restored ({lon} -> {-lon})")
             elif dd2 > 4 * p90_2 or (de2 > 2.25 * limit2 and dd2 > p90_2):
                 fixes[i] = (None, None, f"point dropped ({lat}, {lon}): {math.sqrt(de2):.0f} km from its EPCI")
@@ -546,14 +594,10 @@ def _load_tables(data_dir: Path) -> Geography:
         header, path, "code_insee", "nom", "type", "commune_parente", "departement", "region",
         "epci", "codes_postaux", "population", "latitude", "longitude",
     )  # fmt: skip
+    new_commune = _commune_factory()
     communes: dict[str, Commune] = {}
     issues: dict[str, str] = {}
-    # Communes that have a point, for _check_points.
-    pointed: list[str] = []
-    lats: list[float] = []
-    lons: list[float] = []
-    epcis: list[str] = []
-    deps: list[str] = []
+    pointed: list[tuple[str, float, float, str, str]] = []  # (code, lat, lon, epci, département)
     for r in rows:
         code = r[i_code]
         lat = lon = None
@@ -562,18 +606,14 @@ def _load_tables(data_dir: Path) -> Geography:
                 lat = float(r[i_lat])
                 lon = float(r[i_lon])
             except ValueError:
-                lat = lon = None
+                lat = lon = math.nan
             # NaN fails every comparison, so it is rejected here too.
-            if lat is None or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+            if -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0:
+                pointed.append((code, lat, lon, r[i_epci], r[i_dep]))
+            else:
                 issues[code] = f"unusable point ({r[i_lat]}, {r[i_lon]})"
                 lat = lon = None
-            else:
-                pointed.append(code)
-                lats.append(lat)
-                lons.append(lon)
-                epcis.append(r[i_epci])
-                deps.append(r[i_dep])
-        communes[code] = Commune(
+        communes[code] = new_commune(
             code,
             r[i_nom],
             r[i_dep],
@@ -586,10 +626,12 @@ def _load_tables(data_dir: Path) -> Geography:
             r[i_type],
             r[i_parent] or None,
         )
-    for i, (lat, lon, reason) in _check_points(lats, lons, epcis, deps).items():
-        code = pointed[i]
-        communes[code] = replace(communes[code], lat=lat, lon=lon)
-        issues[code] = reason
+    if pointed:
+        codes, lats, lons, epcis, deps = zip(*pointed)
+        for i, (lat, lon, reason) in _check_points(lats, lons, epcis, deps).items():
+            code = codes[i]
+            communes[code] = replace(communes[code], lat=lat, lon=lon)
+            issues[code] = reason
 
     geography = Geography(communes, departements, regions, epci)
     geography._coordinate_issues = issues
