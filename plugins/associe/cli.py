@@ -72,6 +72,30 @@ def cmd_evaluate(args) -> int:
     return main_evaluate(args.folders)
 
 
+def cmd_forms(args) -> int:
+    from .forms import main_forms
+
+    return main_forms(args)
+
+
+def cmd_intake(args) -> int:
+    from .intake import main_intake
+
+    return main_intake(args)
+
+
+def cmd_new(args) -> int:
+    from .new_entry import main_new
+
+    return main_new(args)
+
+
+def cmd_duplicates(args) -> int:
+    from .duplicates_check import main_duplicates
+
+    return main_duplicates(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="associe", description="Asso'cie : vérifier, construire et servir l'annuaire.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +123,34 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("evaluate-matches", help="mesurer la qualité des suggestions sur un jeu étiqueté")
     p.add_argument("folders", nargs="*", help="dossiers de jeux étiquetés (par défaut : tests/evaluation)")
     p.set_defaults(func=cmd_evaluate)
+
+    # Contributor tools (forms, intake bot, terminal helper, duplicate warnings): plugins/associe/{forms,intake,new_entry,duplicates_check}.py
+    p = sub.add_parser("forms", help="régénérer les formulaires GitHub (.github/ISSUE_TEMPLATE) à partir des schémas")
+    p.add_argument("--check", action="store_true", help="échouer si les fichiers ne sont pas à jour, sans les écrire")
+    p.add_argument("--repo", default=None, help="dépôt « propriétaire/nom » des liens (par défaut : celui du projet)")
+    p.add_argument("--output", default=None, help="dossier de sortie (par défaut : .github/ISSUE_TEMPLATE)")
+    p.set_defaults(func=cmd_forms)
+
+    p = sub.add_parser("intake", help="transformer un ticket-formulaire en fichier YAML et en proposition (robot)")
+    p.add_argument("--event", required=True, help="fichier de l'événement GitHub ($GITHUB_EVENT_PATH)")
+    p.add_argument("--dry-run", action="store_true", help="sans appeler GitHub : afficher la décision et les fichiers")
+    p.add_argument("--output", default=None, help="avec --dry-run : dossier où écrire les fichiers produits")
+    p.add_argument("--content", default=None, help="dossier des entrées existantes (par défaut : content/)")
+    p.add_argument("--date", type=_date, default=None, help="date du jour AAAA-MM-JJ (par défaut : aujourd'hui)")
+    p.set_defaults(func=cmd_intake)
+
+    p = sub.add_parser("new", help="créer une entrée en répondant aux questions du formulaire dans le terminal")
+    p.add_argument("kind", choices=["besoin", "offre", "exemple", "organisation"])
+    p.add_argument("--content", default=None, help="dossier des entrées (par défaut : content/)")
+    p.add_argument("--date", type=_date, default=None, help="date de publication AAAA-MM-JJ (par défaut : aujourd'hui)")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("duplicates", help="signaler les doublons probables des entrées ajoutées ou modifiées")
+    p.add_argument("paths", nargs="*", help="fichiers à comparer au reste de l'annuaire (par défaut : ceux changés depuis --base)")
+    p.add_argument("--base", default=None, help="référence git de comparaison (ex. origin/main)")
+    p.add_argument("--format", choices=["text", "github", "json"], default="text")
+    p.add_argument("--content", default=None, help="dossier des entrées (par défaut : content/)")
+    p.set_defaults(func=cmd_duplicates)
 
     args = parser.parse_args(argv)
     return args.func(args)
