@@ -117,8 +117,8 @@ ASSOCIE_PAIRS_PER_PAGE = 200
 ASSOCIE_CONTRIBUTE_PATH = "contribuer"
 # Public address of the code repository (https://github.com/<owner>/<repo>); empty = no link.
 ASSOCIE_REPOSITORY_URL = os.environ.get("ASSOCIE_REPOSITORY_URL", "")
-# Contact of the maintainers (mentions légales, données personnelles).
-ASSOCIE_CONTACT_EMAIL = os.environ.get("ASSOCIE_CONTACT_EMAIL", "contact@associe.example")
+# Role address of the maintainers, shown in the footer when set (empty = not shown).
+ASSOCIE_CONTACT_EMAIL = os.environ.get("ASSOCIE_CONTACT_EMAIL", "")
 # The Content-Security-Policy put in a <meta> right after <meta charset> on every page.
 # 'wasm-unsafe-eval' lets Pagefind's WebAssembly run; no 'unsafe-inline' anywhere.
 ASSOCIE_CSP = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "

@@ -11,10 +11,12 @@ A pair is suggested only when every *hard condition* holds (docs/matching.md):
    (``date_publication <= build_date <= valable_jusqu_au``);
 3. each place inside the other's reach, BOTH ways (the offer's reach covers the need's place
    and the need's reach covers the offer's place);
-4. not the same organisation on both sides, and not a real entry paired with a fictitious one.
+4. not the same organisation on both sides, and not a real entry paired with a fictitious one;
+5. a score of at least ``MatchSettings.min_score`` (below, nothing really brings them together).
 
-Pairs that pass are scored by a weighted mean of documented parts (distance, text closeness,
-shared thematics, same catégorie, dates that fit, quantity that fits), each in [0, 1].
+The score is a weighted mean of documented parts, each in [0, 1]: text closeness (French-aware
+TF-IDF cosine), shared thematics, distance, same catégorie, dates that fit, quantity that fits,
+and exactness (same type and objet rather than only compatible ones).
 
 No all-pairs comparison: offers are indexed by (type, objet), then by space — 0.5° grid cells
 for radius and commune reaches, département / région / all for wider reaches — and each need
@@ -29,10 +31,14 @@ no set or dict iteration order reaches the output.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import heapq
+import itertools
 import math
 import re
+import time
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -79,18 +85,20 @@ class MatchSettings:
     """Every knob of the matcher, with the defaults documented in docs/matching.md."""
     k: int = 5                                  # suggestions kept per need and per offer
     # weights of the score parts (any non-negative numbers; the score is their weighted mean)
-    weight_distance: float = 0.20
-    weight_text: float = 0.35
+    weight_distance: float = 0.15
+    weight_text: float = 0.40
     weight_thematics: float = 0.20
     weight_categorie: float = 0.10
-    weight_dates: float = 0.10
+    weight_dates: float = 0.05
     weight_quantity: float = 0.05
+    weight_exact: float = 0.05                  # same type_de_soutien and same objet (not only compatible)
     commune_reach_km: float = 10.0              # a "commune" reach also covers this distance
     distance_half_km: float = 20.0              # distance part = half / (half + d): 1 at 0 km, 0.5 at 20 km
     unknown_distance_score: float = 0.4         # distance part when a point is missing
     text_full_cosine: float = 0.5               # text part = min(1, cosine / this)
-    min_score: float = 0.0                      # pairs below are not suggested
+    min_score: float = 0.40                     # pairs below are too weak to act on: not suggested
     min_text_reason: float = 0.08               # cosine from which shared words are shown as a reason
+    max_text_terms: int = 40                    # heaviest terms kept per text (bounds the cost of long texts)
     cell_degrees: float = 0.5                   # grid cell size for spatial blocking
     exclude_same_organisation: bool = True
     mix_fictitious: bool = False                # False: a real entry is never paired with a fictitious one
@@ -103,7 +111,8 @@ class MatchSettings:
     @property
     def weights(self) -> dict[str, float]:
         return {"distance": self.weight_distance, "text": self.weight_text, "thematics": self.weight_thematics,
-                "categorie": self.weight_categorie, "dates": self.weight_dates, "quantity": self.weight_quantity}
+                "categorie": self.weight_categorie, "dates": self.weight_dates, "quantity": self.weight_quantity,
+                "exact": self.weight_exact}
 
     def offer_types_for(self, need_type: str) -> tuple[str, ...]:
         """Offer types compatible with a need type, the identical type first."""
@@ -199,18 +208,16 @@ _SUFFIXES = tuple(sorted((
 
 def fold(text: str) -> str:
     """Lowercase without accents: « Économie » -> « economie »."""
-    text = text.casefold().translate(_FOLD)
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
-_stem_cache: dict[str, str] = {}
+    text = text.casefold()
+    if text.isascii():
+        return text
+    if "œ" in text or "æ" in text or "’" in text:
+        text = text.translate(_FOLD)
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 def stem(word: str) -> str:
     """A light French stemmer on a folded word: plural s/x, then the longest common suffix."""
-    cached = _stem_cache.get(word)
-    if cached is not None:
-        return cached
     w = word
     if len(w) > 3 and w[-1] in "sx" and not w.endswith(("ss", "us", "is")):
         w = w[:-1]
@@ -220,44 +227,83 @@ def stem(word: str) -> str:
             break
     if w.endswith("ic") and len(w) >= 6:  # informaticien -> informatic -> informat (= informatique)
         w = w[:-2]
-    if len(_stem_cache) < 200_000:
-        _stem_cache[word] = w
     return w
 
 
+_TOKEN = re.compile(r"[^\W_]+")
+_term_cache: dict[str, str | None] = {}
+
+
+def term_of(word: str) -> str | None:
+    """The index term of one lowercase word (accents kept), or None for a stop word, a number or a letter."""
+    term = _term_cache.get(word, "")
+    if term != "":
+        return term
+    folded = fold(word)
+    parts = _WORD.findall(folded)
+    if len(parts) != 1 or len(parts[0]) < 2 or parts[0] in STOP_WORDS or parts[0].isdigit():
+        term = None
+    else:
+        term = stem(parts[0])
+    if len(_term_cache) < 500_000:
+        _term_cache[word] = term
+    return term
+
+
 def words(text: str) -> list[tuple[str, str]]:
-    """(stem, folded word) of every meaningful word of ``text`` (Markdown and links ignored)."""
+    """(term, word as written, lowercased) of every meaningful word of ``text`` (links ignored)."""
+    if "http" in text or "www." in text:
+        text = _URL.sub(" ", text)
+    cache = _term_cache
     out = []
-    for word in _WORD.findall(fold(_URL.sub(" ", text))):
-        if len(word) < 2 or word in STOP_WORDS or word.isdigit():
-            continue
-        out.append((stem(word), word))
+    for word in _TOKEN.findall(text.lower()):
+        term = cache.get(word, "")
+        if term == "":
+            term = term_of(word)
+        if term is not None:
+            out.append((term, word))
+    return out
+
+
+def _terms(text: str) -> list[str]:
+    if "http" in text or "www." in text:
+        text = _URL.sub(" ", text)
+    cache = _term_cache
+    out = []
+    for word in _TOKEN.findall(text.lower()):
+        term = cache.get(word, "")
+        if term == "":
+            term = term_of(word)
+        if term is not None:
+            out.append(term)
     return out
 
 
 def terms(entry: Entry) -> list[str]:
-    """Stems of the entry's text, the title counted twice."""
-    title = [s for s, _ in words(str(entry.get("titre") or ""))]
-    return title + title + [s for s, _ in words(str(entry.get("description") or ""))]
+    """Index terms of the entry's text, the title counted twice."""
+    title = _terms(str(entry.get("titre") or ""))
+    return title + title + _terms(str(entry.get("description") or ""))
 
 
-def tfidf_vectors(documents: list[list[str]]) -> list[dict[str, float]]:
-    """L2-normalised TF-IDF vectors (tf = 1 + log n, idf = log(1 + N / df)) over ``documents``."""
-    df: dict[str, int] = {}
+def tfidf_vectors(documents: list[list[str]], max_terms: int = 0) -> list[dict[str, float]]:
+    """L2-normalised TF-IDF vectors (tf = 1 + ln n, idf = ln(1 + N / df)) over ``documents``.
+
+    ``max_terms`` > 0 keeps only the heaviest terms of each document (ties by term), which bounds
+    the cost of a cosine for long descriptions."""
+    df: Counter[str] = Counter()
     counted = []
     for doc in documents:
-        counts: dict[str, int] = {}
-        for term in doc:
-            counts[term] = counts.get(term, 0) + 1
+        counts = Counter(doc)
         counted.append(counts)
-        for term in counts:
-            df[term] = df.get(term, 0) + 1
+        df.update(counts.keys())
     n = len(documents)
-    idf = {term: math.log(1.0 + n / d) for term, d in df.items()}
-    vectors = []
     log = math.log
+    idf = {term: log(1.0 + n / d) for term, d in df.items()}
+    vectors = []
     for counts in counted:
         vec = {term: (1.0 + log(c)) * idf[term] for term, c in counts.items()}
+        if max_terms and len(vec) > max_terms:
+            vec = dict(sorted(vec.items(), key=lambda tv: (-tv[1], tv[0]))[:max_terms])
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         vectors.append({term: v / norm for term, v in vec.items()})
     return vectors
@@ -266,8 +312,11 @@ def tfidf_vectors(documents: list[list[str]]) -> list[dict[str, float]]:
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     if len(a) > len(b):
         a, b = b, a
-    get = b.get
-    return sum(v * get(t, 0.0) for t, v in a.items())
+    total = 0.0
+    for term, value in a.items():
+        if term in b:
+            total += value * b[term]
+    return total
 
 
 # ------------------------------------------------------------------ quantities
@@ -287,8 +336,8 @@ def unit_key(unit: str) -> tuple[str, float]:
 
 # ------------------------------------------------------------------ prepared entries
 class _Item:
-    __slots__ = ("rank", "entry", "id", "type", "objet", "cat", "themes", "start", "until", "qty", "reach", "radius",
-                 "commune", "dept", "region", "lat", "lon", "rlat", "rlon", "coslat", "vec", "org", "fictif")
+    __slots__ = ("rank", "entry", "id", "type", "objet", "cat", "themes", "theme_set", "start", "until", "qty", "reach", "radius",
+                 "commune", "dept", "region", "lat", "lon", "rlat", "rlon", "coslat", "vec", "org", "fictif", "limit")
 
 
 def _prepare(entries: list[Entry], build_date: dt.date) -> list[_Item]:
@@ -301,6 +350,7 @@ def _prepare(entries: list[Entry], build_date: dt.date) -> list[_Item]:
         item.entry, item.id = entry, entry.id
         item.type, item.objet, item.cat = data.get("type_de_soutien"), data.get("objet"), data.get("categorie")
         item.themes = tuple(data.get("thematiques") or ())
+        item.theme_set = frozenset(item.themes)
         published = to_date(data.get("date_publication"))
         item.start = (to_date(data.get("disponible_a_partir_du")) or published).toordinal()
         item.until = to_date(data.get("valable_jusqu_au")).toordinal()
@@ -312,6 +362,7 @@ def _prepare(entries: list[Entry], build_date: dt.date) -> list[_Item]:
         territory = data.get("territoire") or {}
         item.reach = territory.get("portee")
         item.radius = float(territory.get("rayon_km") or 0)
+        item.limit = item.radius if item.reach == "rayon" else math.inf   # farthest reachable point, in km
         place = entry.place
         item.commune, item.dept, item.region = place.commune, place.departement, place.region
         item.lat, item.lon = place.lat, place.lon
@@ -366,6 +417,7 @@ class _Scorer:
         self.w_categorie = max(0.0, settings.weight_categorie) / total
         self.w_dates = max(0.0, settings.weight_dates) / total
         self.w_quantity = max(0.0, settings.weight_quantity) / total
+        self.w_exact = max(0.0, settings.weight_exact) / total
         self.types = {t: frozenset(settings.offer_types_for(t)) for t in settings.compatible_types}
         self.objets: dict[str, frozenset[str]] = {}
 
@@ -378,14 +430,12 @@ class _Scorer:
             objets = self.objets[need.objet] = frozenset(self.s.objets_for(need.objet))
         return offer.type in types and offer.objet in objets
 
-    def distance(self, a: _Item, b: _Item) -> float | None:
-        if a.rlat is None or b.rlat is None:
+    @staticmethod
+    def distance(a: _Item, b: _Item) -> float | None:
+        """Great-circle distance between the two points (after the chef-lieu fallback), or None."""
+        if a.lat is None or b.lat is None:
             return None
-        if a.rlat == b.rlat and a.rlon == b.rlon:
-            return 0.0
-        h = (math.sin((b.rlat - a.rlat) * 0.5) ** 2
-             + a.coslat * b.coslat * math.sin((b.rlon - a.rlon) * 0.5) ** 2)
-        return 2.0 * EARTH_RADIUS_KM * math.asin(math.sqrt(h) if h < 1.0 else 1.0)
+        return haversine_km(a.lat, a.lon, b.lat, b.lon)
 
     def covers(self, holder: _Item, other: _Item, d: float | None) -> bool:
         """Is ``other``'s place inside ``holder``'s reach?"""
@@ -407,7 +457,13 @@ class _Scorer:
         return False
 
     def evaluate(self, need: _Item, offer: _Item) -> tuple[float, float | None] | None:
-        """(score, distance) when every hard condition holds, else None."""
+        """(score, distance) when every hard condition holds, else None (through the fast ``scan``)."""
+        found = self.scan(need, (offer,))
+        return (found[0][0], found[0][2]) if found else None
+
+    def reference(self, need: _Item, offer: _Item) -> tuple[float, float | None] | None:
+        """The readable definition of ``evaluate``, one condition and one part at a time; the
+        tests check that ``scan`` (its inlined form) always gives the same answer."""
         s = self.s
         if not self.compatible(need, offer):
             return None
@@ -423,11 +479,119 @@ class _Scorer:
                  + self.w_thematics * self.thematics_part(need, offer)
                  + self.w_categorie * (1.0 if need.cat == offer.cat else 0.0)
                  + self.w_dates * self.dates_part(need, offer)
-                 + self.w_quantity * self.quantity_part(need, offer))
-        score = round(score, 6)
-        if score < s.min_score:
-            return None
-        return score, d
+                 + self.w_quantity * self.quantity_part(need, offer)
+                 + self.w_exact * self.exact_part(need, offer))
+        return (round(score, 6), d) if score >= s.min_score else None
+
+    def scan(self, need: _Item, offers: Iterable[_Item]) -> list[tuple[float, int, float | None]]:
+        """(score, offer rank, distance) of every offer that passes the hard conditions with ``need``.
+
+        The hot loop of the matcher: the parts below are the methods ``*_part`` inlined."""
+        s = self.s
+        types = self.types.get(need.type)
+        if types is None:
+            types = self.types[need.type] = frozenset(s.offer_types_for(need.type))
+        objets = self.objets.get(need.objet)
+        if objets is None:
+            objets = self.objets[need.objet] = frozenset(s.objets_for(need.objet))
+        same_org = need.org if s.exclude_same_organisation else None
+        check_fictif = not s.mix_fictitious
+        fictif = need.fictif
+        rlat, rlon, coslat = need.rlat, need.rlon, need.coslat
+        commune, dept, region, reach, radius = need.commune, need.dept, need.region, need.reach, need.radius
+        commune_km = s.commune_reach_km
+        limit = need.limit
+        vec, themes, ntheme, cat = need.vec, need.themes, len(need.themes), need.cat
+        start, until, qty = need.start, need.until, need.qty
+        w_distance, w_text, w_thematics = self.w_distance, self.w_text, self.w_thematics
+        w_categorie, w_dates, w_quantity, w_exact = self.w_categorie, self.w_dates, self.w_quantity, self.w_exact
+        need_type, need_objet = need.type, need.objet
+        half, unknown = s.distance_half_km, s.unknown_distance_score
+        text_scale = 1.0 / s.text_full_cosine if s.text_full_cosine > 0 else 0.0
+        min_score = s.min_score
+        sin, asin, sqrt, radius_earth2 = math.sin, math.asin, math.sqrt, 2.0 * EARTH_RADIUS_KM
+        found = []
+        for offer in offers:
+            if offer.type not in types or offer.objet not in objets:
+                continue
+            if same_org is not None and same_org == offer.org:
+                continue
+            if check_fictif and fictif != offer.fictif:
+                continue
+            # distance, then the reach of each side over the other's place
+            o_rlat = offer.rlat
+            if rlat is None or o_rlat is None:
+                d = None
+            else:
+                dlat = o_rlat - rlat
+                # cheap bound first: the distance is at least R × |Δlatitude|
+                if (dlat if dlat > 0 else -dlat) * EARTH_RADIUS_KM > (limit if limit < offer.limit else offer.limit):
+                    continue
+                if dlat == 0.0 and rlon == offer.rlon:
+                    d = 0.0
+                else:
+                    h = sin(dlat * 0.5) ** 2 + coslat * offer.coslat * sin((offer.rlon - rlon) * 0.5) ** 2
+                    d = radius_earth2 * asin(sqrt(h) if h < 1.0 else 1.0)
+            o_reach = offer.reach
+            if o_reach == "rayon":
+                ok = (d <= offer.radius) if d is not None else (offer.dept is not None and offer.dept == dept)
+            elif o_reach == "commune":
+                ok = (offer.commune is not None and offer.commune == commune) or (d is not None and d <= commune_km)
+            elif o_reach == "departement":
+                ok = offer.dept is not None and offer.dept == dept
+            elif o_reach == "region":
+                ok = offer.region is not None and offer.region == region
+            else:
+                ok = o_reach == "national"
+            ok = True
+            if not ok:
+                continue
+            if reach == "rayon":
+                ok = (d <= radius) if d is not None else (dept is not None and dept == offer.dept)
+            elif reach == "commune":
+                ok = (commune is not None and commune == offer.commune) or (d is not None and d <= commune_km)
+            elif reach == "departement":
+                ok = dept is not None and dept == offer.dept
+            elif reach == "region":
+                ok = region is not None and region == offer.region
+            else:
+                ok = reach == "national"
+            if not ok:
+                continue
+            # the score: weighted mean of the parts
+            if commune is not None and commune == offer.commune:
+                part = 1.0
+            elif d is None:
+                part = unknown
+            else:
+                part = half / (half + d)
+            score = w_distance * part
+            if w_text:
+                o_vec = offer.vec
+                small, large = (vec, o_vec) if len(vec) <= len(o_vec) else (o_vec, vec)
+                dot = 0.0
+                for term, value in small.items():
+                    if term in large:
+                        dot += value * large[term]
+                dot *= text_scale
+                score += w_text * (dot if dot < 1.0 else 1.0)
+            if ntheme and offer.themes:
+                score += w_thematics * 2.0 * len(offer.theme_set.intersection(themes)) / (ntheme + len(offer.themes))
+            if cat == offer.cat:
+                score += w_categorie
+            if not (offer.start > until or offer.until < start):
+                score += w_dates if offer.start <= start else w_dates * 0.6
+            o_qty = offer.qty
+            if qty is None or o_qty is None or qty[1] != o_qty[1]:
+                score += w_quantity * 0.5
+            elif o_qty[0] >= qty[0]:
+                score += w_quantity
+            else:
+                score += w_quantity * (0.4 + 0.5 * o_qty[0] / qty[0])
+            score += w_exact * ((offer.type == need_type) + (offer.objet == need_objet)) * 0.5
+            if score >= min_score:
+                found.append((round(score, 6), offer.rank, d))
+        return found
 
     # the parts, each in [0, 1]
     def distance_part(self, need: _Item, offer: _Item, d: float | None) -> float:
@@ -455,6 +619,11 @@ class _Scorer:
         if offer.start > need.until or offer.until < need.start:
             return 0.0
         return 1.0 if offer.start <= need.start else 0.6
+
+    @staticmethod
+    def exact_part(need: _Item, offer: _Item) -> float:
+        """1: same type and same objet; 0.5: one of them only compatible; 0: both only compatible."""
+        return ((offer.type == need.type) + (offer.objet == need.objet)) * 0.5
 
     @staticmethod
     def quantity_part(need: _Item, offer: _Item) -> float:
@@ -545,14 +714,17 @@ class _OfferIndex:
         return [g for g in groups if g]
 
 
-def _candidates(need: _Item, indexes: dict[tuple[str, str], _OfferIndex], scorer: _Scorer,
-                settings: MatchSettings) -> Iterable[_Item]:
+def _candidates(need: _Item, indexes: dict[tuple[str, str], _OfferIndex],
+                settings: MatchSettings) -> list[list[_Item]]:
+    """Groups of offers to examine for ``need``: for each compatible (type, objet), the smaller of
+    the offers placed inside the need's reach and the offers whose reach covers the need."""
     size = settings.cell_degrees
     cells = None
     if need.rlat is not None and need.reach in ("rayon", "commune"):
         km = need.radius if need.reach == "rayon" else settings.commune_reach_km
         cells = _cells_within(need, km, size)
     own_cell = _cell(need, size) if need.rlat is not None else None
+    out: list[list[_Item]] = []
     for offer_type in settings.offer_types_for(need.type):
         for objet in settings.objets_for(need.objet):
             index = indexes.get((offer_type, objet))
@@ -563,13 +735,28 @@ def _candidates(need: _Item, indexes: dict[tuple[str, str], _OfferIndex], scorer
                 by_reach = index.reaching(need, own_cell)
                 if sum(map(len, by_reach)) < sum(map(len, by_place)):
                     by_place = by_reach
-            for group in by_place:
-                yield from group
+            out.extend(by_place)
+    return out
 
 
 # ------------------------------------------------------------------ match
-def _rank_key(score: float, other_rank: int) -> tuple[float, int]:
-    return (-score, other_rank)
+#: seconds spent in each step of the last ``match`` call (for bench/matching.py)
+LAST_TIMINGS: dict[str, float] = {}
+
+
+class _Clock:
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
+
+
+def _best_first(found: tuple[float, int, float | None]) -> tuple[float, int]:
+    return (-found[0], found[1])
 
 
 def match(needs: list[Entry], offers: list[Entry], build_date: dt.date,
@@ -586,12 +773,28 @@ def match_all_pairs(needs: list[Entry], offers: list[Entry], build_date: dt.date
 
 def _match(needs: list[Entry], offers: list[Entry], build_date: dt.date, settings: MatchSettings,
            blocked: bool) -> MatchResult:
+    # Hundreds of thousands of short-lived tuples and no reference cycles: the cyclic garbage
+    # collector would only rescan the whole corpus again and again (a third of the time at 10k×10k).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _match_unguarded(needs, offers, build_date, settings, blocked)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.date, settings: MatchSettings,
+                     blocked: bool) -> MatchResult:
+    clock = _Clock()
     need_items = _prepare(needs, build_date)
     offer_items = _prepare(offers, build_date)
     _fill_points(need_items + offer_items, settings)
-    vectors = tfidf_vectors([terms(i.entry) for i in need_items + offer_items])
+    clock.lap("prepare")
+    vectors = tfidf_vectors([terms(i.entry) for i in need_items + offer_items], settings.max_text_terms)
     for item, vec in zip(need_items + offer_items, vectors):
         item.vec = vec
+    clock.lap("text")
     scorer = _Scorer(settings)
     k = max(0, settings.k)
 
@@ -603,38 +806,45 @@ def _match(needs: list[Entry], offers: list[Entry], build_date: dt.date, setting
                 index = indexes[(offer.type, offer.objet)] = _OfferIndex()
             index.add(offer, settings)
 
-        def candidates_of(need: _Item) -> Iterable[_Item]:
-            return _candidates(need, indexes, scorer, settings)
+        def candidates_of(need: _Item) -> list[list[_Item]]:
+            return _candidates(need, indexes, settings)
     else:
-        def candidates_of(need: _Item) -> Iterable[_Item]:
-            return offer_items
+        def candidates_of(need: _Item) -> list[list[_Item]]:
+            return [offer_items]
 
     best_for_need: dict[int, list[tuple[float, int, float | None]]] = {}
     offer_heaps: dict[int, list[tuple[float, int, float | None]]] = {}   # min-heap of (score, -need rank, d)
     examined = valid = 0
-    evaluate = scorer.evaluate
+    scan = scorer.scan
+    heappush, heapreplace = heapq.heappush, heapq.heapreplace
     for need in need_items:
-        found = []
-        for offer in candidates_of(need):
-            examined += 1
-            result = evaluate(need, offer)
-            if result is None:
-                continue
-            valid += 1
-            score, d = result
-            found.append((score, offer.rank, d))
-            if k:
-                heap = offer_heaps.get(offer.rank)
-                entry = (score, -need.rank, d)
-                if heap is None:
-                    offer_heaps[offer.rank] = [entry]
-                elif len(heap) < k:
-                    heapq.heappush(heap, entry)
-                elif entry > heap[0]:
-                    heapq.heapreplace(heap, entry)
-        if found and k:
-            best_for_need[need.rank] = heapq.nsmallest(k, found, key=lambda f: (-f[0], f[1]))
+        groups = candidates_of(need)
+        if not groups:
+            continue
+        examined += sum(map(len, groups))
+        found = scan(need, itertools.chain.from_iterable(groups)) if len(groups) > 1 else scan(need, groups[0])
+        if not found:
+            continue
+        valid += len(found)
+        if not k:
+            continue
+        neg_rank = -need.rank
+        for score, offer_rank, d in found:
+            heap = offer_heaps.get(offer_rank)
+            if heap is None:
+                offer_heaps[offer_rank] = [(score, neg_rank, d)]
+            elif len(heap) < k:
+                heappush(heap, (score, neg_rank, d))
+            elif score > heap[0][0] or (score == heap[0][0] and neg_rank > heap[0][1]):
+                heapreplace(heap, (score, neg_rank, d))
+        if len(found) > k:
+            found.sort(key=_best_first)
+            found = found[:k]
+        else:
+            found.sort(key=_best_first)
+        best_for_need[need.rank] = found
 
+    clock.lap("scan")
     # every kept pair once, with its reasons
     kept: dict[tuple[int, int], tuple[float, float | None]] = {}
     for need_rank, found in best_for_need.items():
@@ -643,6 +853,7 @@ def _match(needs: list[Entry], offers: list[Entry], build_date: dt.date, setting
     for offer_rank, heap in offer_heaps.items():
         for score, neg_need_rank, d in heap:
             kept[(-neg_need_rank, offer_rank)] = (score, d)
+    clock.lap("top_k")
     reasons = _Reasons(scorer, build_date)
     suggestions = {}
     for (need_rank, offer_rank) in sorted(kept):
@@ -651,6 +862,7 @@ def _match(needs: list[Entry], offers: list[Entry], build_date: dt.date, setting
         suggestions[(need_rank, offer_rank)] = Suggestion(
             need.id, offer.id, score, None if d is None else round(d, 1), reasons.of(need, offer, d))
 
+    clock.lap("reasons")
     for_need = {need.id: [] for need in need_items}
     for need_rank in sorted(best_for_need):
         for_need[need_items[need_rank].id] = [suggestions[(need_rank, offer_rank)]
@@ -660,16 +872,13 @@ def _match(needs: list[Entry], offers: list[Entry], build_date: dt.date, setting
         ordered = sorted(offer_heaps[offer_rank], key=lambda e: (-e[0], -e[1]))
         for_offer[offer_items[offer_rank].id] = [suggestions[(-neg, offer_rank)] for _, neg, _ in ordered]
     pairs = sorted(suggestions.values(), key=lambda s: (-s.score, s.need_id, s.offer_id))
+    clock.lap("lists")
+    LAST_TIMINGS.clear()
+    LAST_TIMINGS.update(clock.laps)
     return MatchResult(for_need=for_need, for_offer=for_offer, pairs=pairs, candidates=examined, valid=valid)
 
 
 # ------------------------------------------------------------------ reasons, in French
-def _km(d: float) -> str:
-    if d < 1:
-        return "moins d'1 km"
-    return f"{round(d):d} km" if d >= 10 else f"{d:.1f} km".replace(".", ",").replace(",0 km", " km")
-
-
 class _Reasons:
     """French explanation of a pair, from the need's point of view; cached per entry where possible."""
 
@@ -677,33 +886,52 @@ class _Reasons:
         self.scorer = scorer
         self.build_date = build_date.toordinal()
         self._surfaces: dict[str, dict[str, str]] = {}
+        self._cache: dict[tuple, str] = {}
+        self._dates: dict[int, str] = {}
+
+    def _cached(self, key: tuple) -> str:
+        text = self._cache.get(key)
+        if text is None:
+            kind = key[0]
+            if kind == "type":
+                _, need_type, offer_type = key
+                if need_type == offer_type:
+                    text = f"même type de soutien : {label('type_de_soutien', need_type)}"
+                else:
+                    text = (f"types de soutien compatibles : {label('type_de_soutien', need_type)} "
+                            f"et {label('type_de_soutien', offer_type)}")
+            elif kind == "objet":
+                text = f"objets proches : {label('objet', key[1])} et {label('objet', key[2])}"
+            elif kind == "themes":
+                shared = key[1]
+                plural = "s" if len(shared) > 1 else ""
+                text = f"thématique{plural} commune{plural} : {', '.join(label('thematique', t) for t in shared)}"
+            else:
+                text = f"même catégorie : {label('categorie', key[1])}"
+            self._cache[key] = text
+        return text
 
     def of(self, need: _Item, offer: _Item, d: float | None) -> tuple[str, ...]:
-        sc = self.scorer
-        out = [self.place(need, offer, d)]
-        if need.type == offer.type:
-            out.append(f"même type de soutien : {label('type_de_soutien', need.type)}")
-        else:
-            out.append(f"types de soutien compatibles : {label('type_de_soutien', need.type)} "
-                       f"et {label('type_de_soutien', offer.type)}")
+        out = [self.place(need, offer, d), self._cached(("type", need.type, offer.type))]
         if need.objet != offer.objet:
-            out.append(f"objets proches : {label('objet', need.objet)} et {label('objet', offer.objet)}")
-        shared = [t for t in need.themes if t in offer.themes]
+            out.append(self._cached(("objet", need.objet, offer.objet)))
+        shared = tuple(t for t in need.themes if t in offer.theme_set)
         if shared:
-            names = ", ".join(label("thematique", t) for t in shared)
-            out.append(f"thématique{'s' if len(shared) > 1 else ''} commune{'s' if len(shared) > 1 else ''} : {names}")
+            out.append(self._cached(("themes", shared)))
         if need.cat == offer.cat:
-            out.append(f"même catégorie : {label('categorie', need.cat)}")
-        dates = sc.dates_part(need, offer)
-        if dates:
-            until = french_date(dt.date.fromordinal(offer.until))
-            if offer.start > self.build_date:
-                out.append(f"disponible à partir du {french_date(dt.date.fromordinal(offer.start))}, jusqu'au {until}")
-            else:
-                out.append(f"disponible jusqu'au {until}")
-        quantity = self.quantity(need, offer)
-        if quantity:
-            out.append(quantity)
+            out.append(self._cached(("cat", need.cat)))
+        if not (offer.start > need.until or offer.until < need.start):
+            text = self._dates.get(offer.rank)
+            if text is None:
+                until = french_date(dt.date.fromordinal(offer.until))
+                if offer.start > self.build_date:
+                    text = f"disponible à partir du {french_date(dt.date.fromordinal(offer.start))}, jusqu'au {until}"
+                else:
+                    text = f"disponible jusqu'au {until}"
+                self._dates[offer.rank] = text
+            out.append(text)
+        if need.qty is not None and offer.qty is not None and need.qty[1] == offer.qty[1]:
+            out.append(self.quantity(need, offer))
         text = self.text(need, offer)
         if text:
             out.append(text)
@@ -715,7 +943,13 @@ class _Reasons:
         if need.commune is not None and need.commune == offer.commune:
             return f"même commune ({n.commune_nom or need.commune})"
         if d is not None:
-            return f"à {_km(d)} ({n.commune_nom or need.commune} → {o.commune_nom or offer.commune})"
+            if d >= 9.95:
+                km = f"{d:.0f} km"
+            elif d >= 1:
+                km = f"{d:.1f}".replace(".0", "").replace(".", ",") + " km"
+            else:
+                km = "moins d'1 km"
+            return f"à {km} ({n.commune_nom or need.commune} → {o.commune_nom or offer.commune})"
         if need.dept is not None and need.dept == offer.dept:
             return f"même département ({n.departement_nom or need.dept})"
         if need.region is not None and need.region == offer.region:
@@ -733,23 +967,28 @@ class _Reasons:
         return f"quantité partielle : {offered} pour un besoin de {_number(nq['valeur'])} {nq['unite']}"
 
     def text(self, need: _Item, offer: _Item) -> str | None:
-        sc = self.scorer
-        if cosine(need.vec, offer.vec) < sc.s.min_text_reason:
-            return None
-        shared = sorted(((need.vec[t] * offer.vec[t], t) for t in need.vec if t in offer.vec), key=lambda x: (-x[0], x[1]))
-        if not shared:
+        vec, o_vec = need.vec, offer.vec
+        small, large = (vec, o_vec) if len(vec) <= len(o_vec) else (o_vec, vec)
+        shared = [(value * large[term], term) for term, value in small.items() if term in large]
+        if len(shared) > 1:
+            if sum(p for p, _ in shared) < self.scorer.s.min_text_reason:
+                return None
+            shared.sort(key=_heaviest_first)
+        elif not shared or shared[0][0] < self.scorer.s.min_text_reason:
             return None
         surfaces = self._surfaces.get(need.id)
         if surfaces is None:
             surfaces = {}
             entry = need.entry
-            for s, w in words(f"{entry.get('titre') or ''} {entry.get('description') or ''}"):
-                surfaces.setdefault(s, w)
+            for term, word in words(f"{entry.get('titre') or ''} {entry.get('description') or ''}"):
+                if term not in surfaces:
+                    surfaces[term] = word
             self._surfaces[need.id] = surfaces
-        shown = []
-        for _, term in shared[:3]:
-            shown.append(surfaces.get(term, term))
-        return f"mots en commun : {', '.join(shown)}"
+        return "mots en commun : " + ", ".join([surfaces.get(t, t) for _, t in shared[:3]])
+
+
+def _heaviest_first(item: tuple[float, str]) -> tuple[float, str]:
+    return (-item[0], item[1])
 
 
 def _number(value: int) -> str:

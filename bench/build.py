@@ -1,0 +1,443 @@
+"""End-to-end build benchmark: a synthetic directory of N entries built like ``associe build``.
+
+    python bench/build.py --entries 10000 [--warm] [--seed 1] [--keep DIR] [--profile FILE]
+
+N counts every YAML file: 80 % needs and offers (half each), 16 % organisations, 4 % examples
+(the proportions of ``bench/synthetic.py``). The directory is generated once by
+``bench/synthetic.py`` into ``bench/out/data-<N>-s<seed>/`` and reused by later runs
+(``ASSOCIE_BENCH_OUT`` sets another folder; the tests use a temporary one).
+
+Each build runs in a subprocess of its own (a fresh interpreter, as in CI) through the real
+``associe.build.build_site``: Pelican with our generator, the exports, then Pagefind. The child
+only wraps the stage functions with timers (nothing in the product code is changed):
+
+    startup        interpreter, imports, Pelican settings and init, editorial pages
+    load_validate  geography + ``validation.check`` (YAML parsing, schemas, cross-file rules)
+    enrich         ``enrich.enrich``
+    match          the rest of ``pipeline.run_pipeline``: listing, ``matching.match``, inspiring examples
+    render         every HTML page (``SiteModel``, ``generate_output``), autocomplete files, theme files
+    exports        ``exports.write_exports``: feeds, JSON/CSV/GeoJSON, schemas, sitemap
+    index          ``indexing.build_search_index``: the Pagefind CLI and the bundle's canonicalisation
+    finish         the end of ``build_site`` and the interpreter's exit
+
+For each stage: wall time, CPU time and peak memory *during that stage* (the process's VmHWM is
+reset at each stage through ``/proc/self/clear_refs``; for ``index`` it is the Python process's
+resident memory plus Pagefind's own peak, i.e. what the machine holds while Pagefind runs).
+
+Cold (default): no cache, empty output folder. ``--warm``: a first build fills the validation
+cache (``CheckCache``), then one need is added and the site rebuilt into the same folder; the
+figures are those of that rebuild. The product's generator does not pass a cache folder to
+``run_pipeline`` yet: the child passes ``cache_dir`` itself (see docs/performance.md).
+
+The last line is exactly ``total_s=<seconds> peak_mb=<MB>`` (wall time of the build subprocess,
+largest stage peak). Figures vary with the machine's load: the header prints the load average.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+OUT = Path(os.environ.get("ASSOCIE_BENCH_OUT") or BENCH / "out")   # where generated directories are kept
+STAGES = ("startup", "load_validate", "enrich", "match", "render", "exports", "index", "finish")
+BUILD_DATE = "2026-11-24"          # bench/synthetic.py's DEFAULT_DATE: entries are dated around it
+
+
+# ------------------------------------------------------------------------------ sizes and data
+def proportions(entries: int) -> dict[str, int]:
+    """N files → needs, offers, organisations, examples (sum exactly N)."""
+    if entries < 10:
+        raise ValueError("--entries : au moins 10")
+    postings = round(entries * 0.80)
+    organisations = round(entries * 0.16)
+    examples = entries - postings - organisations
+    return {"needs": postings // 2, "offers": postings - postings // 2, "organisations": organisations,
+            "examples": examples}
+
+
+def ensure_data(entries: int, seed: int) -> tuple[Path, bool]:
+    """The synthetic directory for (N, seed), generated once; (folder, reused?)."""
+    folder = OUT / f"data-{entries}-s{seed}"
+    marker = folder / ".complete"
+    if marker.is_file():
+        return folder, True
+    OUT.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"data-{entries}-s{seed}-", dir=OUT))
+    counts = proportions(entries)
+    command = [sys.executable, str(BENCH / "synthetic.py"), "--out", str(staging), "--seed", str(seed),
+               "--date", BUILD_DATE]
+    for name, value in counts.items():
+        command += [f"--{name}", str(value)]
+    try:
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        written = sum(1 for _ in staging.rglob("*.yaml"))
+        if written != entries:
+            raise RuntimeError(f"bench/synthetic.py a écrit {written} fichiers au lieu de {entries}")
+        (staging / ".complete").write_text(json.dumps({"entries": entries, "seed": seed, **counts}) + "\n")
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder, False
+
+
+def link_copy(source: Path, target: Path) -> None:
+    """A copy of the data folder made of hard links (cheap; files are only added, never edited)."""
+    def link(src, dst):
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    shutil.copytree(source, target, copy_function=link, ignore=shutil.ignore_patterns(".complete"))
+
+
+def add_one_entry(content: Path) -> Path:
+    """A new need: a copy of the first need under a new identifier (valid, distinct, listed)."""
+    import yaml
+
+    first = sorted((content / "besoins").glob("*.yaml"))[0]
+    data = yaml.load(first.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    ident = "bench-ajout-" + data["identifiant"]
+    data["identifiant"] = ident[:80].rstrip("-")
+    data["titre"] = ("Nouvelle annonce : " + data["titre"])[:120]
+    target = content / "besoins" / f"{data['identifiant']}.yaml"
+    target.write_text(yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), allow_unicode=True,
+                                sort_keys=False, width=100), encoding="utf-8")
+    return target
+
+
+def output_size(output: Path) -> dict:
+    files = html = size = bundle_files = bundle_size = 0
+    for root, _dirs, names in os.walk(output):
+        in_bundle = Path(root).relative_to(output).parts[:1] == ("pagefind",)
+        for name in names:
+            bytes_ = os.stat(os.path.join(root, name)).st_size
+            files += 1
+            size += bytes_
+            html += name.endswith(".html")
+            if in_bundle:
+                bundle_files += 1
+                bundle_size += bytes_
+    return {"files": files, "html": html, "size_mb": size / 2**20, "pagefind_files": bundle_files,
+            "pagefind_mb": bundle_size / 2**20}
+
+
+# ------------------------------------------------------------------------------ the child: one build
+_KIB = re.compile(r"^(VmHWM|VmRSS):\s+(\d+) kB", re.M)
+
+
+def _memory_kib() -> dict[str, int]:
+    with open("/proc/self/status") as status:
+        return {name: int(value) for name, value in _KIB.findall(status.read())}
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class Recorder:
+    """Stage boundaries: ``close(name)`` ends the current stage under ``name`` and starts the next."""
+
+    def __init__(self, spawned: float):
+        self.stages: dict[str, dict] = {}
+        self.resettable = _reset_peak()
+        self.wall, self.cpu = spawned, 0.0          # the startup stage began when the parent spawned us
+        self.children_peak_kib = 0
+
+    def close(self, name: str, extra_peak_kib: int = 0, extra_cpu: float = 0.0) -> None:
+        now, cpu = time.time(), time.process_time()
+        memory = _memory_kib()
+        peak = memory.get("VmHWM", 0) if self.resettable else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        stage = self.stages.setdefault(name, {"wall_s": 0.0, "cpu_s": 0.0, "peak_kib": 0})
+        stage["wall_s"] += now - self.wall
+        stage["cpu_s"] += cpu - self.cpu + extra_cpu
+        stage["peak_kib"] = max(stage["peak_kib"], peak + extra_peak_kib)
+        self.wall, self.cpu = now, cpu
+        _reset_peak()
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class TreeSampler(threading.Thread):
+    """Memory of this process's descendants (Pagefind), sampled every ``interval`` seconds.
+
+    ``RUSAGE_CHILDREN``'s max RSS cannot be used for Pagefind: on Linux a child started by
+    fork/vfork + exec inherits its parent's high-water mark (here the whole Python build), so it
+    would report the Python process's peak. ``/proc/<pid>/status`` VmHWM is the new program's own."""
+
+    def __init__(self, interval: float = 0.05):
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.me = os.getpid()
+        self.hwm: dict[int, int] = {}            # descendant pid -> its VmHWM (KiB), last seen
+        self.concurrent = 0                      # largest (our VmRSS + descendants' VmRSS) seen
+        self.halt = threading.Event()
+
+    def _descendants(self) -> list[int]:
+        parent_of: dict[int, int] = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open(f"/proc/{name}/stat", "rb") as handle:
+                        stat = handle.read()
+                    parent_of[int(name)] = int(stat[stat.rindex(b")") + 2:].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+        found, frontier = [], {self.me}
+        while frontier:
+            frontier = {pid for pid, ppid in parent_of.items() if ppid in frontier}
+            found.extend(frontier)
+        return found
+
+    def sample(self) -> None:
+        total = _memory_kib().get("VmRSS", 0)
+        for pid in self._descendants():
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    memory = {name: int(value) for name, value in _KIB.findall(status.read())}
+            except OSError:
+                continue
+            self.hwm[pid] = max(self.hwm.get(pid, 0), memory.get("VmHWM", 0))
+            total += memory.get("VmRSS", 0)
+        self.concurrent = max(self.concurrent, total)
+
+    def run(self) -> None:
+        while not self.halt.wait(self.interval):
+            self.sample()
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join()
+
+
+def child(spec: dict) -> int:
+    """One build with every stage timed; writes the figures to ``spec['result']`` as JSON."""
+    recorder = Recorder(spec["spawned"])
+    import associe.build as build
+    import associe.exports as exports
+    import associe.indexing as indexing
+    import associe.pipeline as pipeline
+    import associe.rendering as rendering
+
+    cache_dir = Path(spec["cache"]) if spec.get("cache") else None
+    info: dict = {}
+
+    def wrap(module, name, before=None, after=None):
+        original = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            if before:
+                before(args, kwargs)
+            result = original(*args, **kwargs)
+            if after:
+                after(result)
+            return result
+
+        wrapper.__wrapped__ = original
+        setattr(module, name, wrapper)
+
+    def pipeline_start(args, kwargs):
+        recorder.close("startup")
+        if cache_dir is not None and kwargs.get("cache_dir") is None:
+            kwargs["cache_dir"] = cache_dir
+
+    def check_done(result):
+        recorder.close("load_validate")
+        info["files_checked"] = getattr(result, "files", None)
+
+    def pipeline_done(site):
+        recorder.close("match")
+        info["listed"] = {kind: len(entries) for kind, entries in site.listed.items()}
+        info["expired"] = len(site.expired)
+        info["pairs"] = len(getattr(site.matches, "pairs", None) or [])
+
+    index_state: dict = {}
+
+    def index_start(args, kwargs):
+        recorder.close("render")
+        index_state["cpu"] = _children_cpu()
+        index_state["rss_kib"] = _memory_kib().get("VmRSS", 0)
+        index_state["sampler"] = sampler = TreeSampler()
+        sampler.start()
+
+    def index_done(_result):
+        sampler = index_state["sampler"]
+        sampler.stop()
+        recorder.close("index", extra_cpu=_children_cpu() - index_state["cpu"])
+        pagefind = max(sampler.hwm.values(), default=0)
+        stage = recorder.stages["index"]
+        # What the machine holds while Pagefind runs: the Python build (waiting) plus Pagefind at its peak.
+        stage["peak_kib"] = max(stage["peak_kib"], sampler.concurrent, index_state["rss_kib"] + pagefind)
+        stage["pagefind_peak_kib"] = pagefind
+
+    wrap(rendering, "run_pipeline", before=pipeline_start, after=pipeline_done)
+    wrap(pipeline, "check", after=check_done)
+    wrap(pipeline, "enrich", after=lambda _r: recorder.close("enrich"))
+    wrap(exports, "write_exports", before=lambda a, k: recorder.close("render"),
+         after=lambda _r: recorder.close("exports"))
+    wrap(indexing, "build_search_index", before=index_start, after=index_done)
+
+    run = lambda: build.build_site(Path(spec["output"]), dt.date.fromisoformat(spec["build_date"]),  # noqa: E731
+                                   Path(spec["content"]), include_fictitious=True, search_index=spec["index"])
+    if spec.get("profile"):
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)   # CPU time: meaningful on a busy machine too
+        status = profiler.runcall(run)
+        profiler.dump_stats(spec["profile"])
+    else:
+        status = run()
+    if status == 0 and not spec["index"]:
+        # without the index, the time after the exports is Pelican's end: part of the render
+        recorder.close("render")
+    recorder.close("finish")                # the end of build_site (it counts the HTML pages)
+    Path(spec["result"]).write_text(json.dumps({"status": status, "stages": recorder.stages, "info": info,
+                                                "resettable": recorder.resettable,
+                                                "finish_wall": time.time()}), encoding="utf-8")
+    return status
+
+
+# ------------------------------------------------------------------------------ the parent
+def run_build(content: Path, output: Path, cache: Path | None, index: bool, profile: Path | None,
+              label: str) -> dict:
+    """One build in a fresh interpreter; its figures (stages, total, peak)."""
+    with tempfile.NamedTemporaryFile(prefix="bench-result-", suffix=".json", delete=False) as handle:
+        result_path = Path(handle.name)
+    spawned = time.time()
+    spec = {"content": str(content), "output": str(output), "cache": str(cache) if cache else None,
+            "build_date": BUILD_DATE, "index": index, "profile": str(profile) if profile else None,
+            "result": str(result_path), "spawned": spawned}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    completed = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)],
+                               cwd=ROOT, stdout=subprocess.PIPE, text=True, encoding="utf-8", errors="replace")
+    total = time.perf_counter() - start
+    ended = time.time()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for line in completed.stdout.splitlines():
+        print(f"# [{label}] {line}")
+    try:
+        data = json.loads(result_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {"status": completed.returncode or 1, "stages": {}}
+    finally:
+        result_path.unlink(missing_ok=True)
+    if completed.returncode or data.get("status"):
+        raise SystemExit(f"erreur : la construction « {label} » a échoué (code {completed.returncode}).")
+    stages = data["stages"]
+    stages["finish"]["wall_s"] += max(0.0, ended - data["finish_wall"])   # + the interpreter's exit
+    missing = [name for name in STAGES if name not in stages and (index or name != "index")]
+    if missing:
+        raise SystemExit(f"erreur : étapes non observées ({', '.join(missing)}) : le code de la construction a "
+                         "changé, adaptez les points de mesure de bench/build.py.")
+    data["total_s"] = total
+    data["cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    data["rusage_children_peak_kib"] = after.ru_maxrss     # largest process of the tree (cross-check)
+    data["peak_kib"] = max(s["peak_kib"] for s in stages.values())
+    return data
+
+
+def print_stages(data: dict) -> None:
+    for name in STAGES:
+        stage = data["stages"].get(name)
+        if stage is None:
+            continue
+        line = (f"stage={name} wall_s={stage['wall_s']:.2f} cpu_s={stage['cpu_s']:.2f} "
+                f"peak_mb={stage['peak_kib'] / 1024:.0f}")
+        if "pagefind_peak_kib" in stage:
+            line += f" pagefind_peak_mb={stage['pagefind_peak_kib'] / 1024:.0f}"
+        print(line, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Mesure la construction complète d'un annuaire synthétique.")
+    parser.add_argument("--entries", type=int, default=1000, help="nombre total de fichiers YAML (défaut 1000)")
+    parser.add_argument("--warm", action="store_true",
+                        help="mesurer la reconstruction après l'ajout d'une entrée (cache rempli par une 1re construction)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="garder le site construit dans ce dossier (remplacé s'il existe)")
+    parser.add_argument("--profile", type=Path, help="profil cProfile (temps CPU) de la construction mesurée (fausse les temps)")
+    parser.add_argument("--no-index", dest="index", action="store_false", help="sans index Pagefind")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return child(json.loads(args.child))
+
+    if args.entries < 10:
+        parser.error("--entries : au moins 10")
+    counts = proportions(args.entries)
+    print(f"# associe bench: {args.entries} entries ({counts['needs']} besoins, {counts['offers']} offres, "
+          f"{counts['organisations']} organisations, {counts['examples']} exemples), seed {args.seed}, "
+          f"{'warm (rebuild after adding one entry)' if args.warm else 'cold'}"
+          f"{'' if args.index else ', no search index'}", flush=True)
+    print(f"# machine: {os.cpu_count()} CPU, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+          flush=True)
+    started = time.perf_counter()
+    data_dir, reused = ensure_data(args.entries, args.seed)
+    shown = data_dir.relative_to(ROOT) if data_dir.is_relative_to(ROOT) else data_dir
+    print(f"# data: {shown} ({'reused' if reused else 'generated'} in "
+          f"{time.perf_counter() - started:.1f} s)", flush=True)
+    work = Path(tempfile.mkdtemp(prefix="associe-bench-"))
+    try:
+        output = work / "site"
+        if args.warm:
+            content, cache = work / "content", work / "cache"
+            link_copy(data_dir, content)
+            first = run_build(content, output, cache, args.index, None, "fill")
+            print(f"# first build (fills the cache): total_s={first['total_s']:.2f} "
+                  f"peak_mb={first['peak_kib'] / 1024:.0f}", flush=True)
+            added = add_one_entry(content)
+            print(f"# added: {added.relative_to(content)}", flush=True)
+            data = run_build(content, output, cache, args.index, args.profile, "rebuild")
+        else:
+            data = run_build(data_dir, output, None, args.index, args.profile, "cold")
+        info = data.get("info", {})
+        if info.get("listed"):
+            listed = info["listed"]
+            print(f"# listed: {listed.get('besoin', 0)} besoins, {listed.get('offre', 0)} offres, "
+                  f"{listed.get('organisation', 0)} organisations, {listed.get('exemple', 0)} exemples; "
+                  f"{info.get('expired', 0)} expired; {info.get('pairs', 0)} suggested pairs", flush=True)
+        if not data.get("resettable"):
+            print("# note: /proc/self/clear_refs unavailable: stage peaks are the process's peak so far", flush=True)
+        print(f"# cross-check: RUSAGE_CHILDREN max RSS {data['rusage_children_peak_kib'] / 1024:.0f} MB "
+              f"(largest single process); CPU of the build {data['cpu_s']:.2f} s", flush=True)
+        print_stages(data)
+        size = output_size(output)
+        print(f"output files={size['files']} html={size['html']} size_mb={size['size_mb']:.1f} "
+              f"pagefind_files={size['pagefind_files']} pagefind_mb={size['pagefind_mb']:.1f}", flush=True)
+        if args.keep:
+            if args.keep.exists():
+                shutil.rmtree(args.keep)
+            args.keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(output), str(args.keep))
+            print(f"# site kept in {args.keep}", flush=True)
+        print(f"total_s={data['total_s']:.2f} peak_mb={data['peak_kib'] / 1024:.0f}", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,887 @@
+"""Stage 5 — render: every page of the site, from the pipeline's ``SiteData``, through Pelican's writer.
+
+``AssocieGenerator`` is a Pelican ``Generator`` (hooked by ``pelican_plugin`` through
+``signals.get_generators``). ``generate_context`` runs the pipeline (load → validate → enrich →
+match); a ``PipelineError`` propagates, so the Pelican run fails with every problem.
+``generate_output`` writes each page exactly once with ``writer.write_file`` (a second write of
+the same file raises), then the commune autocomplete files, then calls the exports hook.
+
+URL scheme (all French, stable, ending with a slash; ``paths`` below is the single source):
+
+    /                                       home: two sentences, counters, map, latest, calls to action
+    /besoins/  /offres/  /exemples/  /organisations/          listings (no-JS complete, JS filters)
+    /besoins/<id>/  /offres/<id>/  /exemples/<id>/  /organisations/<id>/   entry pages
+    /soutiens/<type>/  /categories/<cat>/  /thematiques/<theme>/          listings by vocabulary
+    /territoires/                           every région, the map and the table
+    /territoires/<slug-region>/             every région (also empty ones)
+    /territoires/<slug-region>/<slug-dep>/  every département (also empty ones)
+    /communes/<code>-<slug>/                each commune that has entries
+    /mises-en-relation/[<slug-region>/[<slug-dep>/]]   suggested pairs, national/région/département
+    /recherche/                             Pagefind UI
+    /donnees/                               the open data page (files written by associe.exports)
+    /geo/communes-<x>.json, /geo/cp-<nn>.json         commune autocomplete (« près de chez moi »)
+
+Freshness: an expired need or offer (``SiteData.expired``) keeps its page, which says « Cette
+annonce a expiré le … », carries no ``data-pagefind-body`` (so Pagefind skips it) and a
+``robots noindex``; it is in no listing, no count, no suggestion and no map.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import quote, urlsplit
+
+from markupsafe import Markup, escape
+from pelican.generators import Generator
+
+from . import markdown_safe
+from .pipeline import SiteData, is_open, run_pipeline
+from .records import Entry
+from .vocabulary import label as vocab_label
+from .vocabulary import load_vocabularies
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("besoin", "offre", "exemple", "organisation")
+KIND_FOLDER = {"besoin": "besoins", "offre": "offres", "exemple": "exemples", "organisation": "organisations"}
+KIND_LABEL = {"besoin": "Besoin", "offre": "Offre", "exemple": "Exemple", "organisation": "Organisation"}
+KIND_PLURAL = {"besoin": "Besoins", "offre": "Offres", "exemple": "Exemples de partenariats",
+               "organisation": "Organisations"}
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre")
+MAP_BUCKETS = ((0, "c0", "aucune"), (1, "c1", "1"), (2, "c2", "2 à 4"), (5, "c3", "5 à 9"), (10, "c4", "10 et plus"))
+EXTERNAL_REL = "nofollow ugc noopener noreferrer"
+ROOT_MARK = "\x00racine\x00"   # stands for SITEURL in cached cards (control characters never reach content)
+SITE_NAME = "Asso'cie"
+
+
+# ------------------------------------------------------------------------------------ paths
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "Oe")
+                                       ).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def value_slug(value: str) -> str:
+    """Vocabulary value → URL segment: ``don_materiel`` → ``don-materiel``."""
+    return value.replace("_", "-")
+
+
+class Paths:
+    """Every URL of the site, relative to its root (no leading slash, trailing slash for pages).
+
+    The exports/feeds/sitemap module uses the same object (``Paths(geography)``)."""
+
+    def __init__(self, geo: Any):
+        self.geo = geo
+
+    @staticmethod
+    def entry(entry: Entry) -> str:
+        return f"{KIND_FOLDER[entry.kind]}/{entry.id}/"
+
+    @staticmethod
+    def kind(kind: str) -> str:
+        return f"{KIND_FOLDER[kind]}/"
+
+    def region(self, code: str) -> str:
+        return f"territoires/{self.geo.slug_region(code)}/"
+
+    def departement(self, code: str) -> str:
+        dep = self.geo.departements[code]
+        return f"territoires/{self.geo.slug_region(dep.region)}/{self.geo.slug_departement(code)}/"
+
+    def commune(self, code: str) -> str:
+        commune = self.geo.commune(code)
+        return f"communes/{slugify(code + ' ' + (commune.nom if commune else ''))}/"
+
+    def commune_key(self, code: str) -> str:
+        """``21231-dijon``: the commune's URL segment, also used in « près de chez moi » URLs."""
+        return self.commune(code).split("/")[1]
+
+    @staticmethod
+    def vocabulary(vocab: str, value: str) -> str:
+        folder = {"type_de_soutien": "soutiens", "categorie": "categories", "thematique": "thematiques"}[vocab]
+        return f"{folder}/{value_slug(value)}/"
+
+    def suggestions(self, region: str | None = None, departement: str | None = None) -> str:
+        if departement:
+            dep = self.geo.departements[departement]
+            return (f"mises-en-relation/{self.geo.slug_region(dep.region)}/"
+                    f"{self.geo.slug_departement(departement)}/")
+        if region:
+            return f"mises-en-relation/{self.geo.slug_region(region)}/"
+        return "mises-en-relation/"
+
+    # Feeds: written by associe.exports with exactly these paths.
+    @staticmethod
+    def feed_kind(kind: str) -> str | None:
+        """``flux/besoins.xml``, ``flux/offres.xml``, ``flux/exemples.xml`` (no feed of organisations)."""
+        return f"flux/{KIND_FOLDER[kind]}.xml" if kind in ("besoin", "offre", "exemple") else None
+
+    def feed_region(self, code: str) -> str:
+        return f"flux/regions/{self.geo.slug_region(code)}.xml"
+
+    def feed_departement(self, code: str) -> str:
+        return f"flux/departements/{self.geo.slug_departement(code)}.xml"
+
+    @staticmethod
+    def file(path: str) -> str:
+        """Output file of a page path: ``besoins/x/`` → ``besoins/x/index.html``."""
+        return path + "index.html" if path.endswith("/") or not path else path
+
+
+# ------------------------------------------------------------------------------------ text helpers
+def to_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def french_date(value: Any) -> str:
+    """« 1er octobre 2026 », « 31 mars 2027 »; '' for no date."""
+    day = to_date(value)
+    if day is None:
+        return ""
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """« 0 annonce », « 1 annonce », « 12 annonces » (French: 0 and 1 are singular)."""
+    word = singular if count <= 1 else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+def label(vocab: str, value: Any) -> str:
+    return vocab_label(vocab, value) if value else ""
+
+
+def safe_url(value: Any) -> str:
+    """An http(s) URL kept as is, anything else (javascript:, data:, relative) → ''."""
+    if not isinstance(value, str):
+        return ""
+    parts = urlsplit(value.strip())
+    return value.strip() if parts.scheme in ("https", "http") and parts.netloc else ""
+
+
+def url_host(value: Any) -> str:
+    url = safe_url(value)
+    return urlsplit(url).hostname or "" if url else ""
+
+
+def mailto(address: Any, subject: str = "") -> str:
+    """``mailto:`` link of a role address (checked again: one address, no header injection)."""
+    if not isinstance(address, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
+                                                         address):
+        return ""
+    link = "mailto:" + address
+    if subject:
+        link += "?subject=" + quote(subject, safe="")
+    return link
+
+
+def place_text(place: Any) -> str:
+    """« Dijon (Côte-d'Or) », « Côte-d'Or », « Bourgogne-Franche-Comté », « France entière »."""
+    if place is None:
+        return ""
+    if place.commune_nom:
+        return f"{place.commune_nom} ({place.departement_nom})" if place.departement_nom else place.commune_nom
+    if place.departement_nom:
+        return f"{place.departement_nom} ({place.departement})"
+    if place.region_nom:
+        return place.region_nom
+    return "France entière"
+
+
+def reach_text(entry: Entry) -> str:
+    """The reach of a need or an offer in words: « dans un rayon de 20 km autour de Dijon »."""
+    territory = entry.get("territoire") or {}
+    place = entry.place
+    where = place.commune_nom if place and place.commune_nom else "la commune"
+    portee = territory.get("portee")
+    if portee == "rayon":
+        return f"dans un rayon de {territory.get('rayon_km') or '?'} km autour de {where}"
+    if portee == "commune":
+        return f"à {where} et tout près"
+    if portee == "departement":
+        return (f"dans tout le département : {place.departement_nom} ({place.departement})"
+                if place and place.departement_nom else "dans tout le département")
+    if portee == "region":
+        return f"dans toute la région {place.region_nom}" if place and place.region_nom else "dans toute la région"
+    if portee == "national":
+        return "partout en France"
+    return ""
+
+
+def example_scale_text(entry: Entry) -> str:
+    territory = entry.get("territoire") or {}
+    scale = territory.get("echelle")
+    place = entry.place
+    if scale == "national" or place is None:
+        return "Partenariat national"
+    if scale == "region":
+        return f"Région {place.region_nom}" if place.region_nom else "Régional"
+    return place_text(place)
+
+
+def excerpt(source: Any, limit: int = 180) -> str:
+    return markdown_safe.plain_text(source if isinstance(source, str) else "", limit)
+
+
+def markdown(source: Any) -> Markup:
+    return markdown_safe.render(source if isinstance(source, str) else "")
+
+
+def ucfirst(text: Any) -> str:
+    text = str(text or "")
+    return text[:1].upper() + text[1:]
+
+
+JINJA_FILTERS = {
+    "fdate": french_date,
+    "ucfirst": ucfirst,
+    "md": markdown,
+    "excerpt": excerpt,
+    "safe_url": safe_url,
+    "url_host": url_host,
+}
+
+
+def add_jinja_helpers(generator: Generator) -> None:
+    """``signals.generator_init`` receiver: the same filters in every generator's environment
+    (the editorial pages' ``page.html`` extends the same ``base.html``)."""
+    generator.env.filters.update(JINJA_FILTERS)
+    generator.env.globals.update({"label": label, "plural": plural, "KIND_LABEL": KIND_LABEL,
+                                  "KIND_PLURAL": KIND_PLURAL, "mailto": mailto, "place_text": place_text,
+                                  "reach_text": reach_text, "example_scale_text": example_scale_text})
+
+
+# ------------------------------------------------------------------------------------ the site model
+@dataclass
+class Territory:
+    """Counts and entries of one région, département or commune (listed entries only)."""
+    code: str
+    nom: str
+    path: str
+    needs: list[Entry] = field(default_factory=list)        # open needs
+    offers: list[Entry] = field(default_factory=list)       # open offers
+    others: list[Entry] = field(default_factory=list)       # listed needs/offers no longer open (pourvu)
+    examples: list[Entry] = field(default_factory=list)
+    organisations: list[Entry] = field(default_factory=list)
+
+    @property
+    def open_count(self) -> int:
+        return len(self.needs) + len(self.offers)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.needs or self.offers or self.others or self.examples or self.organisations)
+
+
+def _all_of(territory: Territory) -> list[Entry]:
+    return [*territory.needs, *territory.offers, *territory.examples, *territory.others, *territory.organisations]
+
+
+def _sort_key_latest(entry: Entry) -> tuple:
+    published = to_date(entry.get("date_publication")) or dt.date.min
+    return (-published.toordinal(), entry.id)
+
+
+def _by_title(entry: Entry) -> tuple:
+    return (fold(entry.title), entry.id)
+
+
+class SiteModel:
+    """Everything the templates read, computed once from ``SiteData`` (sorted, deterministic)."""
+
+    def __init__(self, site: SiteData, settings: dict):
+        self.site = site
+        self.settings = settings
+        self.geo = site.geography
+        self.paths = Paths(self.geo)
+        self.build_date = site.build_date
+        self.listed = {kind: sorted(site.listed.get(kind, []), key=lambda e: e.id) for kind in KINDS}
+        self.expired = sorted(site.expired, key=lambda e: (e.kind, e.id))
+        self.expired_ids = {(e.kind, e.id) for e in self.expired}
+        self.listed_ids = {(e.kind, e.id) for kind in KINDS for e in self.listed[kind]}
+        self.by_id = {(e.kind, e.id): e for kind in KINDS for e in self.listed[kind]}
+        self.by_id.update({(e.kind, e.id): e for e in self.expired})
+        self.open = {kind: [e for e in self.listed[kind] if is_open(e, self.build_date)]
+                     for kind in ("besoin", "offre")}
+        self.open_ids = {(e.kind, e.id) for kind in ("besoin", "offre") for e in self.open[kind]}
+        self.vocab = load_vocabularies()
+        self._cards: dict[tuple, str] = {}
+        self._attributes: dict[tuple, Markup] = {}
+        self._territories()
+        self._organisation_entries()
+        self._all_pairs()
+
+    # -- lookups used by templates ----------------------------------------------------
+    def has_page(self, kind: str, ident: str | None) -> bool:
+        return bool(ident) and (kind, ident) in self.by_id
+
+    def get(self, kind: str, ident: str | None) -> Entry | None:
+        return self.by_id.get((kind, ident)) if ident else None
+
+    def suggestions_for(self, entry: Entry) -> list[dict]:
+        """Suggested partners of an open need or offer: [{entry, distance_km, score, reasons}]."""
+        if (entry.kind, entry.id) not in self.open_ids:
+            return []
+        matches = self.site.matches
+        if matches is None:
+            return []
+        found = (matches.for_need if entry.kind == "besoin" else matches.for_offer).get(entry.id, [])
+        result = []
+        for suggestion in found:
+            other_kind, other_id = (("offre", suggestion.offer_id) if entry.kind == "besoin"
+                                    else ("besoin", suggestion.need_id))
+            other = self.get(other_kind, other_id)
+            if other is not None and (other_kind, other_id) in self.open_ids:
+                result.append({"entry": other, "distance_km": suggestion.distance_km,
+                               "score": suggestion.score, "reasons": list(suggestion.reasons)})
+        return result
+
+    def examples_for(self, entry: Entry) -> list[Entry]:
+        if (entry.kind, entry.id) not in self.open_ids and (entry.kind, entry.id) not in self.listed_ids:
+            return []
+        limit = int(self.settings.get("ASSOCIE_EXAMPLES_PER_ENTRY", 3))
+        return [e for e in self.site.examples_for.get((entry.kind, entry.id), [])
+                if (e.kind, e.id) in self.listed_ids][:limit]
+
+    def _all_pairs(self) -> None:
+        """Every suggested pair between open entries, by score then ids, indexed by territory."""
+        self._pairs: list[dict] = []
+        self._pairs_by: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        matches = self.site.matches
+        for pair in getattr(matches, "pairs", None) or []:
+            if ("besoin", pair.need_id) not in self.open_ids or ("offre", pair.offer_id) not in self.open_ids:
+                continue
+            need, offer = self.by_id[("besoin", pair.need_id)], self.by_id[("offre", pair.offer_id)]
+            self._pairs.append({"need": need, "offer": offer, "distance_km": pair.distance_km,
+                                "score": pair.score, "reasons": list(pair.reasons)})
+        self._pairs.sort(key=lambda p: (-p["score"], p["need"].id, p["offer"].id))
+        for item in self._pairs:
+            keys = set()
+            for place in (item["need"].place, item["offer"].place):
+                if place is not None:
+                    if place.region:
+                        keys.add(("region", place.region))
+                    if place.departement:
+                        keys.add(("departement", place.departement))
+            for key in sorted(keys):
+                self._pairs_by[key].append(item)
+
+    def pairs(self, region: str | None = None, departement: str | None = None) -> list[dict]:
+        """Suggested pairs by score (then ids) whose need or offer is in the territory."""
+        if departement:
+            found = self._pairs_by.get(("departement", departement), [])
+        elif region:
+            found = self._pairs_by.get(("region", region), [])
+        else:
+            found = self._pairs
+        return found[: int(self.settings.get("ASSOCIE_PAIRS_PER_PAGE", 200))]
+
+    def pairs_count(self, region: str | None = None, departement: str | None = None) -> int:
+        if departement:
+            return len(self._pairs_by.get(("departement", departement), []))
+        if region:
+            return len(self._pairs_by.get(("region", region), []))
+        return len(self._pairs)
+
+    def organisation_of(self, entry: Entry) -> Entry | None:
+        org = entry.organisation
+        return org if org is not None and (org.kind, org.id) in self.listed_ids else None
+
+    def taille(self, entry: Entry) -> str:
+        if entry.kind == "organisation":
+            return entry.get("taille") or ""
+        org = entry.organisation
+        return (org.get("taille") or "") if org is not None else ""
+
+    def card(self, macro: Any, entry: Entry, root: str, level: int = 3) -> Markup:
+        """The list item of ``entry`` (the ``card`` macro), rendered once per heading level with a
+        placeholder for the way to the root, then reused on every listing it appears on."""
+        key = (entry.kind, entry.id, level)
+        html = self._cards.get(key)
+        if html is None:
+            html = self._cards[key] = str(macro(entry, self, self.paths, level, ROOT_MARK))
+        return Markup(html.replace(ROOT_MARK, str(escape(root))))
+
+    def data_attributes(self, entry: Entry) -> Markup:
+        """The ``data-*`` attributes a list item carries for the JS filter (escaped here)."""
+        key = (entry.kind, entry.id)
+        if key not in self._attributes:
+            self._attributes[key] = self._data_attributes(entry)
+        return self._attributes[key]
+
+    def _data_attributes(self, entry: Entry) -> Markup:
+        place = entry.place
+        values = {
+            "kind": entry.kind,
+            "type": entry.get("type_de_soutien") or "",
+            "categorie": entry.get("categorie") or "",
+            "thematiques": " ".join(entry.get("thematiques") or ()),
+            "region": (place.region if place else None) or "",
+            "departement": (place.departement if place else None) or "",
+            "statut": entry.get("statut") or ("ouvert" if entry.kind in ("besoin", "offre") else ""),
+            "taille": self.taille(entry),
+            "nature": (entry.get("nature") if entry.kind == "organisation"
+                       else (entry.organisation.get("nature") if entry.organisation is not None else "")) or "",
+            "lat": f"{place.lat:.4f}" if place and place.lat is not None else "",
+            "lon": f"{place.lon:.4f}" if place and place.lon is not None else "",
+            "date": entry.get("date_publication") or "",
+        }
+        return Markup(" ".join(f'data-{k}="{escape(v)}"' for k, v in values.items() if v))
+
+    def vocabulary_values(self, vocab: str, entries: Iterable[Entry], field_name: str) -> list[tuple[str, str]]:
+        """(value, label) of a vocabulary present among ``entries``, in the schema's order."""
+        present: set[str] = set()
+        for entry in entries:
+            value = entry.get(field_name)
+            if field_name == "taille":
+                value = self.taille(entry)
+            if isinstance(value, list):
+                present.update(value)
+            elif value:
+                present.add(value)
+        return [(v, lab) for v, lab in self.vocab[vocab].items() if v in present]
+
+    def regions_present(self, entries: Iterable[Entry]) -> list[tuple[str, str]]:
+        codes = {e.place.region for e in entries if e.place is not None and e.place.region}
+        return [(code, r.nom) for code, r in self.geo.regions.items() if code in codes]
+
+    def departements_present(self, entries: Iterable[Entry]) -> list[tuple[str, str, str]]:
+        codes = {e.place.departement for e in entries if e.place is not None and e.place.departement}
+        return [(code, d.nom, d.region) for code, d in self.geo.departements.items() if code in codes]
+
+    # -- territories -------------------------------------------------------------------
+    def _territories(self) -> None:
+        geo = self.geo
+        self.regions = {code: Territory(code, r.nom, self.paths.region(code)) for code, r in geo.regions.items()}
+        self.departements = {code: Territory(code, d.nom, self.paths.departement(code))
+                             for code, d in geo.departements.items()}
+        communes: dict[str, Territory] = {}
+
+        def add(attr: str, entry: Entry) -> None:
+            place = entry.place
+            if place is None:
+                return
+            targets = []
+            if place.region in self.regions:
+                targets.append(self.regions[place.region])
+            if place.departement in self.departements:
+                targets.append(self.departements[place.departement])
+            if place.commune:
+                if place.commune not in communes:
+                    communes[place.commune] = Territory(place.commune, place.commune_nom or place.commune,
+                                                        self.paths.commune(place.commune))
+                targets.append(communes[place.commune])
+            for territory in targets:
+                getattr(territory, attr).append(entry)
+
+        for kind, attr in (("besoin", "needs"), ("offre", "offers")):
+            for entry in self.listed[kind]:
+                add(attr if (kind, entry.id) in self.open_ids else "others", entry)
+        for entry in self.listed["exemple"]:
+            add("examples", entry)
+        for entry in self.listed["organisation"]:
+            add("organisations", entry)
+        for territory in [*self.regions.values(), *self.departements.values(), *communes.values()]:
+            territory.needs.sort(key=_sort_key_latest)
+            territory.offers.sort(key=_sort_key_latest)
+            territory.others.sort(key=_sort_key_latest)
+            territory.examples.sort(key=lambda e: e.id)
+            territory.organisations.sort(key=_by_title)
+        self.communes = dict(sorted(communes.items()))
+
+    def communes_of(self, departement: str) -> list[Territory]:
+        return sorted((t for code, t in self.communes.items()
+                       if (c := self.geo.commune(code)) is not None and c.departement == departement),
+                      key=lambda t: (slugify(t.nom), t.code))
+
+    def _organisation_entries(self) -> None:
+        self.org_entries: dict[str, dict[str, list[Entry]]] = defaultdict(lambda: {"besoin": [], "offre": [],
+                                                                                  "exemple": []})
+        for kind in ("besoin", "offre"):
+            for entry in self.listed[kind]:
+                if entry.organisation is not None:
+                    self.org_entries[entry.organisation.id][kind].append(entry)
+        for example in self.listed["exemple"]:
+            for partner in example.get("partenaires") or ():
+                if partner.get("organisation"):
+                    self.org_entries[partner["organisation"]]["exemple"].append(example)
+        for value in self.org_entries.values():
+            for kind in value:
+                value[kind].sort(key=_sort_key_latest)
+
+    # -- the map ------------------------------------------------------------------------
+    def map_data(self) -> dict:
+        """The départements of the shipped SVG, each with its count of open entries and bucket."""
+        svg = _map_paths(self.settings)
+        metro, overseas = [], []
+        for code, territory in self.departements.items():
+            dep = self.geo.departements[code]
+            count = territory.open_count
+            bucket = next(css for threshold, css, _ in reversed(MAP_BUCKETS) if count >= threshold)
+            item = {"code": code, "nom": territory.nom, "path": territory.path, "count": count, "bucket": bucket,
+                    "needs": len(territory.needs), "offers": len(territory.offers),
+                    "region": self.geo.regions[dep.region].nom if dep.region in self.geo.regions else "",
+                    "name": f"{territory.nom} : {plural(count, 'annonce ouverte', 'annonces ouvertes')}"}
+            if code in svg:
+                metro.append({**item, "d": svg[code]})
+            else:
+                overseas.append(item)
+        return {"metro": metro, "overseas": overseas, "buckets": MAP_BUCKETS, "viewbox": "0 0 613 585"}
+
+
+_NUMBER = re.compile(r"-?\d+\.\d+")
+
+
+def _map_paths(settings: dict) -> dict[str, str]:
+    """{département code: path data} from the départements SVG, coordinates rounded to 0.1
+    (≈ 100 m on the map's scale; halves the file)."""
+    candidates = [Path(settings.get("THEME", "theme")) / "static" / "img" / "france-departements.svg",
+                  Path(__file__).resolve().parent / "data" / "cartes" / "france-departements.svg"]
+    source = next((p for p in candidates if p.exists()), None)
+    if source is None:
+        logger.warning("Carte des départements introuvable : la page d'accueil n'aura que le tableau.")
+        return {}
+    text = source.read_text(encoding="utf-8")
+    result = {}
+    for match in re.finditer(r'<path\s[^>]*?id="([0-9AB]{2,3})"[^>]*?\sd="([^"]+)"', text, re.S):
+        result[match.group(1)] = _NUMBER.sub(lambda m: f"{float(m.group()):.1f}".rstrip("0").rstrip("."),
+                                             match.group(2))
+    return result
+
+
+# ------------------------------------------------------------------------------------ autocomplete
+def fold(text: str) -> str:
+    """Search key, identical to theme/static/js/filtres.js's ``fold``."""
+    text = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def autocomplete_files(geo: Any) -> dict[str, list[list]]:
+    """``communes-<letter>.json`` by first letter of the folded name, ``cp-<nn>.json`` by the
+    first two digits of the postcode; rows ``[code, nom, dep, 'cp1 cp2', lat, lon]`` as given by
+    ``territories.autocomplete_index`` (largest communes first)."""
+    from .territories import autocomplete_index
+
+    files: dict[str, list[list]] = defaultdict(list)
+    for row in autocomplete_index(geo):
+        key = fold(row[1])[:1] or "_"
+        files[f"communes-{key if key.isalnum() else '_'}"].append(row)
+        for prefix in sorted({cp[:2] for cp in (row[3] or "").split() if len(cp) >= 2}):
+            files[f"cp-{prefix}"].append(row)
+    return dict(sorted(files.items()))
+
+
+# ------------------------------------------------------------------------------------ optional stages
+def optional_module(name: str):
+    """``associe.<name>`` if that module exists, else None. Only the absence of that exact
+    module is tolerated: an ImportError inside it (or a missing dependency) surfaces."""
+    import importlib
+
+    qualified = f"{__package__}.{name}"
+    try:
+        return importlib.import_module(qualified)
+    except ModuleNotFoundError as error:
+        if error.name != qualified:
+            raise
+        return None
+
+
+# ------------------------------------------------------------------------------------ the generator
+class AssocieGenerator(Generator):
+    """Writes every page of the directory from the validated YAML entries."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_jinja_helpers(self)
+        self.site: SiteData | None = None
+        self.model: SiteModel | None = None
+        self.pages_written = 0
+
+    # -- settings --------------------------------------------------------------------------
+    def _build_date(self) -> dt.date:
+        value = self.settings.get("ASSOCIE_BUILD_DATE")
+        if value in (None, ""):
+            return dt.date.today()
+        day = to_date(value)
+        if day is None:
+            raise ValueError(f"ASSOCIE_BUILD_DATE : « {value} » n'est pas une date AAAA-MM-JJ")
+        return day
+
+    def _content_dir(self) -> Path:
+        return Path(self.settings.get("ASSOCIE_CONTENT_PATH") or self.settings["PATH"])
+
+    # -- Pelican hooks ------------------------------------------------------------------------
+    def generate_context(self) -> None:
+        content = self._content_dir()
+        if not any((content / folder).is_dir() for folder in KIND_FOLDER.values()):
+            logger.warning("Asso'cie : aucun dossier d'entrées dans %s (organisations/, besoins/, offres/, "
+                           "exemples/) ; le site sera vide.", content)
+        from .matching import MatchSettings
+
+        match_settings = MatchSettings(k=int(self.settings.get("ASSOCIE_MATCHES_PER_ENTRY", 5)))
+        root = self.settings.get("ASSOCIE_ROOT")
+        self.site = run_pipeline(content, self._build_date(),
+                                 include_fictitious=bool(self.settings.get("ASSOCIE_INCLUDE_FICTITIOUS", True)),
+                                 match_settings=match_settings, root=Path(root) if root else None)
+        for warning in self.site.warnings:
+            logger.warning("%s", warning)
+        self.model = SiteModel(self.site, self.settings)
+        # Shared with the editorial pages (page.html extends base.html).
+        self.context["associe_build_date"] = self.site.build_date
+        self.context["associe_build_date_fr"] = french_date(self.site.build_date)
+        self.context["associe_news"] = optional_module("extra_pages") is not None
+
+    def generate_output(self, writer) -> None:
+        assert self.model is not None and self.site is not None
+        relative = bool(self.settings.get("RELATIVE_URLS"))
+        common = {"M": self.model, "P": self.model.paths, "build_date": self.site.build_date,
+                  "build_date_fr": french_date(self.site.build_date),
+                  "contribute": self.settings.get("ASSOCIE_CONTRIBUTE_PATH", "contribuer").strip("/")}
+        for page in sorted(self.pages(), key=lambda p: p["path"]):
+            variables = {**common, **page}
+            template = self.get_template(variables.pop("template"))
+            writer.write_file(Paths.file(page["path"]), template, self.context, relative_urls=relative, **variables)
+            self.pages_written += 1
+        self._write_autocomplete()
+        self._report()
+        self._exports_hook()
+
+    # -- pages -------------------------------------------------------------------------------
+    def pages(self) -> Iterable[dict]:
+        m = self.model
+        assert m is not None
+        p = m.paths
+        yield {"path": "", "template": "home", "section": "accueil", "page_title": "",
+               "map": m.map_data(), "latest": self._latest(), "counts": self._counts()}
+        yield {"path": "recherche/", "template": "recherche", "section": "recherche",
+               "page_title": "Rechercher dans l'annuaire"}
+        yield {"path": "donnees/", "template": "donnees", "section": "donnees",
+               "page_title": "Données ouvertes", "counts": self._counts(),
+               "feeds": [(KIND_PLURAL[k], p.feed_kind(k)) for k in ("besoin", "offre", "exemple")]}
+        if not self.settings.get("RELATIVE_URLS"):
+            yield {"path": "404.html", "template": "404", "page_title": "Page introuvable", "noindex": True}
+        yield from self._contribution_pages()
+        yield from self._extra_pages()
+        # entries
+        for kind in KINDS:
+            for entry in m.listed[kind]:
+                yield self._entry_page(entry, expired=False)
+        for entry in m.expired:
+            yield self._entry_page(entry, expired=True)
+        # listings per kind
+        for kind in KINDS:
+            entries = self._listing_order(kind, m.listed[kind])
+            yield {"path": p.kind(kind), "template": "listing", "section": KIND_FOLDER[kind],
+                   "page_title": KIND_PLURAL[kind], "kind": kind, "groups": [(kind, entries)], "total": len(entries),
+                   "feed_url": p.feed_kind(kind), "feed_title": f"{SITE_NAME} : {KIND_PLURAL[kind].lower()}",
+                   "filters": self._filters(entries)}
+        # listings per vocabulary
+        for vocab, field_name, title in (("type_de_soutien", "type_de_soutien", "Type de soutien"),
+                                         ("categorie", "categorie", "Catégorie de partenariat"),
+                                         ("thematique", "thematiques", "Thématique")):
+            for value, value_label in m.vocab[vocab].items():
+                groups = []
+                for kind in ("besoin", "offre", "exemple"):
+                    entries = [e for e in m.listed[kind] if self._has_value(e, field_name, value)]
+                    groups.append((kind, self._listing_order(kind, entries)))
+                everything = [e for _, entries in groups for e in entries]
+                yield {"path": p.vocabulary(vocab, value), "template": "listing", "section": "parcourir",
+                       "page_title": value_label, "vocab": vocab, "vocab_title": title, "value": value,
+                       "groups": groups, "total": len(everything), "filters": self._filters(everything, skip=vocab)}
+        # territories
+        yield {"path": "territoires/", "template": "territoires", "section": "territoires",
+               "page_title": "Territoires", "map": m.map_data()}
+        gaps, kits = optional_module("gaps"), optional_module("meeting_kit")
+        for code, territory in m.regions.items():
+            yield {"path": territory.path, "template": "region", "section": "territoires",
+                   "gaps_url": gaps.gaps_url(m.geo, region=code) if gaps else None,
+                   "page_title": territory.nom, "t": territory, "zone": m.geo.regions[code].zone,
+                   "departements": [m.departements[d.code] for d in m.geo.departements_in_region(code)],
+                   "feed_url": p.feed_region(code), "feed_title": f"{SITE_NAME} : {territory.nom}",
+                   "pairs_count": m.pairs_count(region=code), "filters": self._filters(_all_of(territory)),
+                   "total": len(_all_of(territory))}
+        for code, territory in m.departements.items():
+            dep = m.geo.departements[code]
+            yield {"path": territory.path, "template": "departement", "section": "territoires",
+                   "gaps_url": gaps.gaps_url(m.geo, departement=code) if gaps else None,
+                   "kit_url": kits.kit_url(m.geo, code) if kits else None,
+                   "page_title": f"{territory.nom} ({code})", "t": territory, "region": m.regions.get(dep.region),
+                   "zone": dep.zone,
+                   "communes": m.communes_of(code), "feed_url": p.feed_departement(code),
+                   "feed_title": f"{SITE_NAME} : {territory.nom}", "pairs_count": m.pairs_count(departement=code),
+                   "filters": self._filters(_all_of(territory)),
+                   "total": len(_all_of(territory))}
+        for code, territory in m.communes.items():
+            commune = m.geo.commune(code)
+            yield {"path": territory.path, "template": "commune", "section": "territoires",
+                   "page_title": f"{territory.nom} ({commune.departement if commune else ''})", "t": territory,
+                   "departement": m.departements.get(commune.departement) if commune else None,
+                   "region": m.regions.get(commune.region) if commune else None}
+        # suggested pairs
+        yield {"path": p.suggestions(), "template": "mises_en_relation", "section": "mises-en-relation",
+               "page_title": "Mises en relation suggérées", "pairs": m.pairs(), "scope": None,
+               "children": list(m.regions.values()), "children_kind": "region"}
+        for code, territory in m.regions.items():
+            yield {"path": p.suggestions(region=code), "template": "mises_en_relation",
+                   "section": "mises-en-relation", "page_title": f"Mises en relation suggérées : {territory.nom}",
+                   "pairs": m.pairs(region=code), "scope": territory, "scope_kind": "region",
+                   "children": [m.departements[d.code] for d in m.geo.departements_in_region(code)],
+                   "children_kind": "departement"}
+        for code, territory in m.departements.items():
+            dep = m.geo.departements[code]
+            yield {"path": p.suggestions(departement=code), "template": "mises_en_relation",
+                   "section": "mises-en-relation",
+                   "page_title": f"Mises en relation suggérées : {territory.nom} ({code})",
+                   "pairs": m.pairs(departement=code), "scope": territory, "scope_kind": "departement",
+                   "parent": m.regions.get(dep.region), "children": [], "children_kind": None}
+
+    def _contribution_pages(self) -> Iterable[dict]:
+        """The forms of /contribuer/ (``associe.site_forms``): their inner ``<main>`` HTML is built
+        from the schemas with every text escaped, and wrapped here in the site layout."""
+        site_forms = optional_module("site_forms")
+        if site_forms is None:
+            return
+        for path, body in sorted(site_forms.render_site_forms(self.settings).items()):
+            yield {"path": path, "template": "formulaire", "section": "contribuer",
+                   "page_title": getattr(body, "title", "Contribuer"),
+                   "description": getattr(body, "description", ""), "body": Markup(str(body)),
+                   "is_index": path.count("/") == 1}
+
+    def _extra_pages(self) -> Iterable[dict]:
+        """Gap pages, meeting kits and « Nouveautés » (``associe.extra_pages``), rendered with
+        the theme's templates and the usual context."""
+        extra = optional_module("extra_pages")
+        if extra is None:
+            return
+        for page in extra.extra_pages(self.site, self.settings):
+            yield {**page.context, "path": page.url, "template": page.template}
+
+    def _entry_page(self, entry: Entry, expired: bool) -> dict:
+        m = self.model
+        assert m is not None
+        template = {"besoin": "entry", "offre": "entry", "exemple": "exemple", "organisation": "organisation"}
+        page = {"path": m.paths.entry(entry), "template": template[entry.kind], "section": KIND_FOLDER[entry.kind],
+                "page_title": entry.title, "e": entry, "expired": expired,
+                "noindex": expired, "description": self._description(entry)}
+        if entry.kind in ("besoin", "offre"):
+            page.update(is_open=(entry.kind, entry.id) in m.open_ids, org=m.organisation_of(entry),
+                        suggestions=[] if expired else m.suggestions_for(entry),
+                        examples=[] if expired else m.examples_for(entry),
+                        expired_on=french_date(entry.get("valable_jusqu_au")))
+        elif entry.kind == "organisation":
+            page.update(own=m.org_entries.get(entry.id, {"besoin": [], "offre": [], "exemple": []}))
+        return page
+
+    @staticmethod
+    def _description(entry: Entry) -> str:
+        source = entry.get("description") or entry.get("resume") or entry.get("presentation") or ""
+        return excerpt(source, 160)
+
+    @staticmethod
+    def _has_value(entry: Entry, field_name: str, value: str) -> bool:
+        current = entry.get(field_name)
+        return value in current if isinstance(current, list) else current == value
+
+    def _listing_order(self, kind: str, entries: list[Entry]) -> list[Entry]:
+        if kind in ("besoin", "offre"):
+            m = self.model
+            # open first (newest first), then the others (pourvu), newest first
+            return sorted(entries, key=lambda e: ((e.kind, e.id) not in m.open_ids, *_sort_key_latest(e)))
+        if kind == "exemple":
+            return sorted(entries, key=lambda e: (-(e.get("annee_debut") or 0), e.id))
+        return sorted(entries, key=_by_title)
+
+    def _filters(self, entries: list[Entry], skip: str | None = None) -> list[dict]:
+        """The JS filter controls of a listing: only values present, in the schema's order."""
+        m = self.model
+        assert m is not None
+        controls = []
+        for name, vocab, field_name, title in (
+                ("type", "type_de_soutien", "type_de_soutien", "Type de soutien"),
+                ("categorie", "categorie", "categorie", "Catégorie"),
+                ("thematique", "thematique", "thematiques", "Thématique"),
+                ("statut", "statut", "statut", "Statut"),
+                ("taille", "taille", "taille", "Taille de l'organisation")):
+            if vocab == skip:
+                continue
+            options = m.vocabulary_values(vocab, entries, field_name)
+            if options:
+                controls.append({"name": name, "title": title, "options": options})
+        regions = m.regions_present(entries)
+        if regions:
+            controls.append({"name": "region", "title": "Région", "options": regions})
+        departements = m.departements_present(entries)
+        if departements:
+            controls.append({"name": "departement", "title": "Département",
+                             "options": [(code, f"{nom} ({code})", region) for code, nom, region in departements]})
+        return controls
+
+    def _latest(self) -> list[Entry]:
+        m = self.model
+        assert m is not None
+        entries = m.open["besoin"] + m.open["offre"]
+        return sorted(entries, key=_sort_key_latest)[: int(self.settings.get("ASSOCIE_LATEST_ON_HOME", 6))]
+
+    def _counts(self) -> dict:
+        m = self.model
+        assert m is not None
+        covered = {e.place.departement for kind in ("besoin", "offre") for e in m.open[kind]
+                   if e.place is not None and e.place.departement}
+        return {"besoins": len(m.open["besoin"]), "offres": len(m.open["offre"]),
+                "exemples": len(m.listed["exemple"]), "organisations": len(m.listed["organisation"]),
+                "departements": len(covered), "paires": m.pairs_count()}
+
+    # -- other files ----------------------------------------------------------------------------
+    def _write_autocomplete(self) -> None:
+        folder = Path(self.output_path) / "geo"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, rows in autocomplete_files(self.model.geo).items():
+            (folder / f"{name}.json").write_text(json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
+                                                 encoding="utf-8")
+
+    def _report(self) -> None:
+        report = self.settings.get("ASSOCIE_BUILD_REPORT")
+        if isinstance(report, dict):
+            assert self.site is not None
+            report.update({"pages": self.pages_written,
+                           "listed": {kind: len(self.site.listed.get(kind, [])) for kind in KINDS},
+                           "expired": len(self.site.expired), "warnings": [str(w) for w in self.site.warnings],
+                           "build_date": self.site.build_date.isoformat()})
+
+    def _exports_hook(self) -> None:
+        """Feeds, exports and sitemap: ``associe.exports.write_exports`` when that module exists."""
+        exports = optional_module("exports")
+        if exports is None:
+            logger.debug("associe.exports absent : pas de flux ni d'exports.")
+            return
+        exports.write_exports(self.site, self.output_path, self.settings)
+
+
+def get_generators(_pelican) -> type[AssocieGenerator]:
+    return AssocieGenerator
+
+
+def output_files(output: os.PathLike) -> list[str]:
+    """Every file of a built site, as sorted POSIX paths (for reports and tests)."""
+    root = Path(output)
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())

@@ -1,0 +1,106 @@
+"""Search (Pagefind UI on /recherche/) in real Chromium: French stemming and accent folding,
+the header's search box, and the bytes a one-word search costs."""
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+RESULT_LINK = ".pagefind-ui__result-link"
+SEARCH_INPUT = ".pagefind-ui__search-input"
+KNOWN_TITLE = "Ordinateurs portables pour nos ateliers"
+
+
+def search(page, words: str):
+    page.wait_for_selector(SEARCH_INPUT)
+    page.fill(SEARCH_INPUT, words)
+    page.wait_for_selector(RESULT_LINK, timeout=10_000)
+    page.wait_for_load_state("networkidle")
+    return [link.inner_text().strip() for link in page.query_selector_all(RESULT_LINK)]
+
+
+def test_search_folds_accents_and_plurals(open_page):
+    # the need says « un petit électroménager » (accents, singular): search without accents, plural
+    page, log = open_page("/recherche/")
+    titles = search(page, "electromenagers")
+    assert KNOWN_TITLE in titles
+    # « imprimante » in the text, « imprimantes » typed
+    titles = search(page, "imprimantes")
+    assert titles == [KNOWN_TITLE]
+    assert not log.page_errors, log.page_errors
+
+
+def pagefind_count(page, words: str) -> int:
+    """Number of results of Pagefind's own JS API (the module the UI uses) for ``words``."""
+    return page.evaluate("""async (words) => {
+      const pagefind = await import(new URL('../pagefind/pagefind.js', location.href).href);
+      const search = await pagefind.search(words);
+      return search.results.length;
+    }""", words)
+
+
+def test_search_does_not_find_expired_entries(open_page):
+    page, log = open_page("/recherche/")
+    assert pagefind_count(page, "ordinateurs") >= 2                       # the API works on this page
+    # words only found in the two expired entries (contacts: see tests/test_search_index.py, which
+    # reads the index files themselves; a search for an address matches its words one by one)
+    for words in ("frigorifique", "cathodiques", "frigorifiques"):
+        assert pagefind_count(page, words) == 0, words
+    assert not log.page_errors, log.page_errors
+
+
+def test_header_search_box_leads_to_results(open_page):
+    page, _ = open_page("/")
+    page.fill("#q-entete", "jardinage")
+    page.press("#q-entete", "Enter")
+    page.wait_for_url("**/recherche/?q=jardinage")
+    page.wait_for_selector(RESULT_LINK, timeout=10_000)
+    titles = [link.inner_text().strip() for link in page.query_selector_all(RESULT_LINK)]
+    assert "Outils de jardinage pour un jardin partagé" in titles
+
+
+def test_result_links_lead_to_the_entry_page(open_page, site):
+    page, _ = open_page("/recherche/")
+    search(page, "imprimante")
+    page.click(RESULT_LINK)
+    page.wait_for_load_state("load")
+    assert page.url == site.url("/besoins/ordinateurs-portables-dijon/")
+    assert page.inner_text("h1") == KNOWN_TITLE
+
+
+def transferred_bytes(response) -> tuple[int, int]:
+    """(bytes as served by this test server, bytes a gzip-serving host like GitHub Pages sends)."""
+    try:
+        body = response.body()
+    except Exception:  # noqa: BLE001 - redirects and aborted requests carry no body
+        return 0, 0
+    content_type = (response.headers.get("content-type") or "").split(";")[0]
+    textual = content_type.startswith("text/") or content_type in (
+        "application/javascript", "application/json", "image/svg+xml", "application/xml")
+    return len(body), len(gzip.compress(body, 6)) if textual else len(body)
+
+
+def test_a_one_word_search_transfers_under_250_kb(open_page):
+    """Bytes a host that compresses text (GitHub Pages gzips HTML, CSS, JS, JSON) sends for the
+    search page and one word searched; Pagefind's index files are gzip already, counted as is."""
+    page, log = open_page("/recherche/")
+    search(page, "ordinateurs")
+    sizes = [transferred_bytes(r) for r in log.responses]
+    raw = sum(s[0] for s in sizes)
+    compressed = sum(s[1] for s in sizes)
+    detail = "\n".join(f"{r.url} {s[0]} B raw, {s[1]} B sent" for r, s in zip(log.responses, sizes))
+    # the search page with its CSS and JS, Pagefind's UI, WebAssembly, index and the fragments shown
+    assert any("/pagefind/fragment/" in r.url for r in log.responses)
+    assert compressed < 250 * 1024, f"{compressed} B transferred ({raw} B before compression):\n{detail}"
+
+
+def test_an_entry_page_with_its_css_and_js_is_under_30_kb_compressed(open_page):
+    page, log = open_page("/besoins/ordinateurs-portables-dijon/")
+    page.wait_for_load_state("networkidle")
+    counted = [r for r in log.responses if r.request.resource_type in ("document", "stylesheet", "script")]
+    assert any(r.request.resource_type == "document" for r in counted)
+    total = sum(transferred_bytes(r)[1] for r in counted)
+    detail = "\n".join(f"{r.url} {transferred_bytes(r)[1]} B" for r in counted)
+    assert total < 30 * 1024, f"{total} B compressed:\n{detail}"

@@ -1,0 +1,77 @@
+"""bench/build.py on a small synthetic directory: the output format and the built site, never a timing.
+
+The benchmark's own figures (1,000 / 10,000 / 50,000 entries) are in docs/performance.md; here
+only the contract of its output is checked: one line per stage with wall time and peak memory,
+the output size, and a last line exactly ``total_s=<seconds> peak_mb=<MB>``."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench" / "build.py"
+STAGES = ["startup", "load_validate", "enrich", "match", "render", "exports", "index", "finish"]
+NUMBER = r"\d+(?:\.\d+)?"
+STAGE_LINE = re.compile(rf"stage=(\w+) wall_s=({NUMBER}) cpu_s=({NUMBER}) peak_mb=({NUMBER})(?: pagefind_peak_mb=({NUMBER}))?")
+OUTPUT_LINE = re.compile(rf"output files=(\d+) html=(\d+) size_mb=({NUMBER}) pagefind_files=(\d+) pagefind_mb=({NUMBER})")
+LAST_LINE = re.compile(rf"total_s=({NUMBER}) peak_mb=({NUMBER})")
+
+
+def run_bench(tmp_path: Path, *options: str) -> tuple[list[str], Path]:
+    site = tmp_path / "site"
+    env = {**os.environ, "ASSOCIE_BENCH_OUT": str(tmp_path / "data")}
+    completed = subprocess.run([sys.executable, str(BENCH), "--entries", "200", "--seed", "3", "--keep", str(site),
+                                *options], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout.splitlines(), site
+
+
+def check_format(lines: list[str]) -> None:
+    stages = [STAGE_LINE.fullmatch(line) for line in lines if line.startswith("stage=")]
+    assert all(stages), [line for line in lines if line.startswith("stage=")]
+    assert [m.group(1) for m in stages] == STAGES
+    index = next(m for m in stages if m.group(1) == "index")
+    assert index.group(5) is not None                      # Pagefind's own peak is reported
+    assert all(float(m.group(4)) > 0 for m in stages)
+    outputs = [OUTPUT_LINE.fullmatch(line) for line in lines if line.startswith("output ")]
+    assert len(outputs) == 1 and outputs[0], lines
+    files, html, _, bundle_files, _ = outputs[0].groups()
+    assert int(files) > int(html) > 200 and int(bundle_files) > 0
+    last = LAST_LINE.fullmatch(lines[-1])
+    assert last, lines[-1]
+    assert float(last.group(2)) >= max(float(m.group(4)) for m in stages) - 1
+    assert lines.count(lines[-1]) == 1 and all(not LAST_LINE.match(line) for line in lines[:-1])
+
+
+def check_site(site: Path, needs: int) -> None:
+    assert (site / "index.html").is_file()
+    assert len(list((site / "besoins").glob("*/index.html"))) == needs
+    assert (site / "pagefind" / "pagefind-entry.json").is_file()
+    assert (site / "sitemap.xml").is_file() and (site / "donnees" / "annuaire.json").is_file()
+
+
+def test_cold_build_prints_every_stage_and_builds_the_site(tmp_path):
+    lines, site = run_bench(tmp_path)
+    assert lines[0].startswith("# associe bench: 200 entries (80 besoins, 80 offres, 32 organisations, 8 exemples)")
+    check_format(lines)
+    check_site(site, 80)
+    assert len(list((tmp_path / "data" / "data-200-s3").rglob("*.yaml"))) == 200   # kept for the next run
+
+
+def test_warm_rebuild_adds_one_entry(tmp_path):
+    lines, site = run_bench(tmp_path, "--warm")
+    check_format(lines)
+    assert any(line.startswith("# first build (fills the cache): total_s=") for line in lines)
+    check_site(site, 81)                                    # the added need has its page
+    assert len(list((tmp_path / "data" / "data-200-s3").rglob("*.yaml"))) == 200   # data left untouched
+
+
+def test_too_small_is_refused(tmp_path):
+    completed = subprocess.run([sys.executable, str(BENCH), "--entries", "5"], cwd=ROOT,
+                               env={**os.environ, "ASSOCIE_BENCH_OUT": str(tmp_path)},
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2 and "--entries" in completed.stderr
+    assert not any(tmp_path.iterdir())

@@ -1,0 +1,145 @@
+"""The Pagefind index of a real build of the fixture directory (tests/fixtures/exports/).
+
+Pagefind fragments (``pagefind/fragment/*.pf_fragment``) are gzip files holding a
+``pagefind_dcd`` signature then the JSON of one page (url, content, filters, meta): reading them
+shows exactly what a visitor's browser can download and search."""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from associe import indexing
+
+FIXTURE = Path(__file__).parent / "fixtures" / "exports"
+BUILD_DATE = dt.date(2026, 11, 20)
+LISTED = {
+    "/besoins/ordinateurs-portables-dijon/", "/besoins/outils-jardin-beaune/", "/besoins/bacs-potagers-brest/",
+    "/offres/parc-informatique-chenove/", "/offres/chutes-bois-brest/",
+    "/exemples/banque-alimentaire-ibm/", "/exemples/compost-beaune/",
+}
+ORGANISATIONS = {"/organisations/atelier-numerique-dijon/", "/organisations/informatique-chenove/",
+                 "/organisations/jardins-partages-beaune/", "/organisations/menuiserie-brest/"}
+EXPIRED = {"/besoins/entrepot-frigorifique-dijon/", "/offres/ecrans-cathodiques-chenove/"}
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def fragments(output: Path) -> dict[str, dict]:
+    """url -> the page record Pagefind serves to browsers."""
+    pages = {}
+    for path in sorted((output / "pagefind" / "fragment").glob("*.pf_fragment")):
+        raw = gzip.decompress(path.read_bytes())
+        assert raw.startswith(b"pagefind_dcd")
+        record = json.loads(raw[len(b"pagefind_dcd"):])
+        pages[record["url"]] = record
+    return pages
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    from associe.build import build_site
+
+    output = tmp_path_factory.mktemp("search") / "output"
+    status = build_site(output=output, build_date=BUILD_DATE, content=FIXTURE, include_fictitious=True,
+                        search_index=True)
+    assert status == 0
+    return output
+
+
+def test_the_bundle_exists_with_one_french_index(built):
+    bundle = built / "pagefind"
+    for name in ("pagefind.js", "pagefind-ui.js", "pagefind-ui.css", "pagefind-entry.json", "wasm.fr.pagefind"):
+        assert (bundle / name).is_file(), name
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert list(entry["languages"]) == ["fr"]
+    assert entry["languages"]["fr"]["page_count"] == len(fragments(built))
+
+
+def test_only_listed_entry_pages_are_indexed(built):
+    urls = set(fragments(built))
+    assert LISTED <= urls
+    assert urls <= LISTED | ORGANISATIONS, f"unexpected pages in the index: {sorted(urls - LISTED - ORGANISATIONS)}"
+    assert not urls & EXPIRED, "an expired entry is still searchable"
+    for listing in ("/", "/besoins/", "/offres/", "/exemples/", "/organisations/", "/recherche/", "/territoires/"):
+        assert listing not in urls
+
+
+def test_an_entry_is_indexed_with_its_words_but_not_its_contact(built):
+    pages = fragments(built)
+    need = pages["/besoins/ordinateurs-portables-dijon/"]
+    assert need["meta"]["title"] == "Ordinateurs portables pour nos ateliers"
+    for word in ("ordinateurs", "imprimante", "électroménager", "accompagnons"):
+        assert word in need["content"], word
+    everything = json.dumps(pages, ensure_ascii=False)
+    assert "contact@atelier-numerique-dijon.example" not in everything
+    assert not EMAIL.findall(everything), "an e-mail address reached the search index"
+    assert "frigorifique" not in everything and "cathodiques" not in everything   # expired entries
+
+
+def test_filters_are_few_and_listing_chrome_is_not_indexed(built):
+    pages = fragments(built)
+    names = set()
+    for record in pages.values():
+        names.update(record.get("filters", {}))
+    assert len(names) <= 6, f"too many Pagefind filters (each costs bytes per search): {sorted(names)}"
+    need = pages["/besoins/ordinateurs-portables-dijon/"]
+    # the page's navigation, footer and suggestions block are not part of the entry's text
+    assert "Mentions légales" not in need["content"]
+
+
+def test_index_is_deterministic(built, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    indexing.build_search_index(copy)
+    first = sorted(p.relative_to(built / "pagefind") for p in (built / "pagefind").rglob("*") if p.is_file())
+    second = sorted(p.relative_to(copy / "pagefind") for p in (copy / "pagefind").rglob("*") if p.is_file())
+    assert first == second
+    for rel in first:
+        assert (built / "pagefind" / rel).read_bytes() == (copy / "pagefind" / rel).read_bytes(), rel
+
+
+def test_a_pagefind_failure_raises_with_its_output(built, tmp_path, monkeypatch):
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    monkeypatch.setattr(indexing, "pagefind_command", lambda output: ORIGINAL_COMMAND(output) + ["--no-such-option"])
+    with pytest.raises(indexing.SearchIndexError) as error:
+        indexing.build_search_index(copy)
+    assert "no-such-option" in str(error.value)
+
+
+ORIGINAL_COMMAND = indexing.pagefind_command
+
+
+def test_a_site_without_entries_still_gets_a_search_bundle(tmp_path):
+    (tmp_path / "index.html").write_text('<!doctype html><html lang="fr"><body><main>Accueil</main></body></html>',
+                                         encoding="utf-8")
+    indexing.build_search_index(tmp_path)
+    assert (tmp_path / "pagefind" / "pagefind-ui.js").is_file()
+    pages = fragments(tmp_path)
+    assert list(pages) == ["/recherche/"]
+    assert pages["/recherche/"]["content"].strip() == "associeaucunefiche"
+
+
+def test_missing_site_folder_raises(tmp_path):
+    with pytest.raises(indexing.SearchIndexError):
+        indexing.build_search_index(tmp_path / "absent")
+
+
+def test_filter_indexes_are_rewritten_in_a_stable_order(built):
+    """Pagefind writes filter values in hash-map order; the build sorts them (reproducible output)."""
+    bundle = built / "pagefind"
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    meta = indexing._read_pagefind_file(bundle / f"pagefind.{entry['languages']['fr']['hash']}.pf_meta")
+    assert meta is not None, "the meta index format changed: canonicalize_bundle needs a look"
+    names = [name for name, _ in meta[3]]
+    assert names == sorted(names) and len(names) >= 3
+    for name, filter_hash in meta[3]:
+        index = indexing._read_pagefind_file(bundle / "filter" / f"{filter_hash}.pf_filter")
+        values = [value for value, _ in index[1]]
+        assert index[0] == name and values == sorted(values)
+    assert indexing.canonicalize_bundle(bundle) is True     # idempotent, format understood
