@@ -150,3 +150,16 @@ def test_check_cache_reuses_unchanged_files_and_rechecks_changed_ones(tmp_path):
     # and a cached error is still reported on the next run
     fourth = check([root], root=root, cache_dir=cache)
     assert [str(p) for p in fourth.errors] == [str(p) for p in third.errors]
+
+
+def test_a_drafted_example_left_incomplete_is_a_warning_not_an_error(tmp_path, capsys):
+    root = tmp_path / "content"
+    shutil.copytree(BASE, root)
+    example = root / "exemples" / "banque-alimentaire-ibm.yaml"
+    example.write_text(example.read_text(encoding="utf-8").replace(
+        "resume: Des salariés", "resume: \"À compléter : racontez le partenariat.\"\nresultats: Des salariés"), encoding="utf-8")
+    result = check([root], root=root)
+    assert result.ok
+    [warning] = result.problems
+    assert str(warning).startswith("exemples/banque-alimentaire-ibm.yaml:14:9: avertissement : resume : texte encore à compléter")
+    assert cli_main(["check", str(root)]) == 0

@@ -96,7 +96,18 @@ def cmd_duplicates(args) -> int:
     return main_duplicates(args)
 
 
+def cmd_draft_example(args) -> int:
+    from .draft_example import main_draft
+
+    return main_draft(args.rest)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["draft-example"]:  # its own parser: every option goes to it, --help included
+        from .draft_example import main_draft
+
+        return main_draft(argv[1:])
     parser = argparse.ArgumentParser(prog="associe", description="Asso'cie : vérifier, construire et servir l'annuaire.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -119,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--port", type=int, default=8000)
             p.add_argument("--bind", default="127.0.0.1")
             p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("draft-example", add_help=False,
+                       help="rédiger un exemple de partenariat à partir d'un besoin pourvu")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_draft_example)
 
     p = sub.add_parser("evaluate-matches", help="mesurer la qualité des suggestions sur un jeu étiqueté")
     p.add_argument("folders", nargs="*", help="dossiers de jeux étiquetés (par défaut : tests/evaluation)")

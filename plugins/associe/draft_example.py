@@ -40,7 +40,7 @@ import yaml
 from .paths import CONTENT_DIR, ROOT
 from .vocabulary import label
 
-TODO_MARKER = "À compléter"
+from .validation import TODO_MARKER  # noqa: E402 - one marker for the drafts and their review rule
 MAX_TITLE = 140
 MAX_THEMATICS = 5
 

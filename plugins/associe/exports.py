@@ -396,6 +396,9 @@ def write_json(site_data: Any, output_dir: Path, settings: dict) -> None:
             for i, entry in enumerate(_listed(site_data, kind)):
                 out.write(("\n" if i == 0 else ",\n") + _dumps(entry_record(site_data, entry, order, base)))
             out.write("]")
+        from .gaps import GAPS_EXPORT_KEY, gaps_export
+
+        out.write(f',\n"{GAPS_EXPORT_KEY}":' + _dumps(gaps_export(site_data, settings)))
         out.write("}\n")
 
 

@@ -548,7 +548,11 @@ EXPORT_DEFINITIONS = {
 
 
 def gaps_export(site_data: Any, settings: dict | None = None, content_dir: Path | None = None) -> dict[str, Any]:
-    """The gaps for ``/donnees/annuaire.json``, under the key ``GAPS_EXPORT_KEY`` (« lacunes »)::
+    """The gaps for ``/donnees/annuaire.json``, under the key ``GAPS_EXPORT_KEY`` (« lacunes »).
+
+    Call it with the build's settings (``gaps_export(site_data, settings)``) so that git runs in
+    ``ASSOCIE_CONTENT_PATH``; after the extra pages it reuses their computation (no second git
+    run). The value::
 
         {"date_construction": "AAAA-MM-JJ",
          "source_des_dates": {"source": "git" | "date_publication" | "mixte", ...},

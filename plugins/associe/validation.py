@@ -508,6 +508,29 @@ def contact_is_organisation_level(ctx: RuleContext) -> None:
                            "Un mainteneur peut confirmer une adresse de rôle avec « adresse_de_role_confirmee: true ».")
 
 
+TODO_MARKER = "À compléter"
+
+
+def _todo_paths(data: Any, path: list) -> Iterable[list]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _todo_paths(value, path + [key])
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _todo_paths(value, path + [i])
+    elif isinstance(data, str) and data.lstrip().startswith(TODO_MARKER):
+        yield path
+
+
+@rule
+def drafted_example_is_completed(ctx: RuleContext) -> None:
+    """A drafted example (``associe draft-example``) still saying « À compléter » is flagged for review."""
+    for loaded in ctx.of_kind("exemple"):
+        for path in _todo_paths(loaded.data, []):
+            ctx.report(loaded, path, "texte encore à compléter par les partenaires : ne fusionnez pas avant "
+                       "qu'il soit rédigé.", severity="avertissement")
+
+
 _PHONE = re.compile(r"(?<![\d])(?:\+33[\s.-]?|0033[\s.-]?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\d)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 FREE_TEXT_FIELDS = ("description", "presentation", "resume", "resultats", "et_ensuite", "texte", "titre", "nom")
