@@ -164,6 +164,15 @@ def test_json_export_has_licence_build_date_schemas_and_every_listed_entry(site)
     assert need["fictif"] is True
 
 
+def test_json_export_carries_the_gaps_of_every_territory(site):
+    site_data, out = site
+    data = json.loads((out / "donnees/annuaire.json").read_text(encoding="utf-8"))
+    gaps = data["lacunes"]
+    assert set(gaps["departements"]) == set(site_data.geography.departements)
+    assert set(gaps["regions"]) == set(site_data.geography.regions)
+    assert gaps["national"]["besoins_ouverts"] == sum(1 for e in site_data.listed["besoin"] if e.get("statut") in ("ouvert", "en_cours"))
+
+
 def test_json_export_carries_match_suggestions_with_reasons(site):
     site_data, out = site
     data = json.loads((out / "donnees/annuaire.json").read_text(encoding="utf-8"))
