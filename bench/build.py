@@ -379,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="garder le site construit dans ce dossier (remplacé s'il existe)")
     parser.add_argument("--profile", type=Path, help="profil cProfile (temps CPU) de la construction mesurée (fausse les temps)")
+    parser.add_argument("--json", type=Path, help="écrire aussi les mesures dans ce fichier JSON")
     parser.add_argument("--no-index", dest="index", action="store_false", help="sans index Pagefind")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -433,6 +434,13 @@ def main(argv: list[str] | None = None) -> int:
             args.keep.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(output), str(args.keep))
             print(f"# site kept in {args.keep}", flush=True)
+        if args.json:
+            record = {"entries": args.entries, "seed": args.seed, "mode": "warm" if args.warm else "cold",
+                      "index": args.index, "load_average": os.getloadavg(), "counts": counts, "output": size,
+                      **{k: data[k] for k in ("stages", "info", "total_s", "cpu_s", "peak_kib")}}
+            if args.warm:
+                record["first_build"] = {k: first[k] for k in ("stages", "total_s", "cpu_s", "peak_kib")}
+            args.json.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         print(f"total_s={data['total_s']:.2f} peak_mb={data['peak_kib'] / 1024:.0f}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -2,9 +2,10 @@
 
     python bench/matching.py --needs 10000 --offers 10000 [--seed 1] [--k 5]
 
-Generation is not timed. Prints the counts, the time of ``associe.matching.match`` and the peak
-memory of the process (``resource.getrusage`` max RSS, generation included), last line exactly
-``matching_s=<seconds> peak_mb=<MB>``. ``--tracemalloc`` also reports the Python allocations of
+Generation is not timed. Prints the counts, the time of each step and of ``associe.matching.match``
+and the peak memory: the main process's max RSS (``resource.getrusage``, generation included)
+plus the private memory of the second process that ``match`` forks on Linux (its other pages are
+shared with the main process). Last line exactly ``matching_s=<seconds> peak_mb=<MB>``. ``--tracemalloc`` also reports the Python allocations of
 the matching step alone (slower: tracing roughly doubles the time).
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import DEFAULT_DATE, ROOT, generate  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "plugins"))
-from associe.matching import LAST_TIMINGS, MatchSettings, match  # noqa: E402
+from associe.matching import LAST_CHILD_PRIVATE_MB, LAST_TIMINGS, MatchSettings, match  # noqa: E402
 
 
 def peak_mb() -> float:
@@ -34,13 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offers", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2, help="processus (1 : un seul)")
     parser.add_argument("--tracemalloc", action="store_true")
     args = parser.parse_args(argv)
 
     directory = generate(needs=args.needs, offers=args.offers, organisations=max(2, (args.needs + args.offers) // 5),
                          examples=0, seed=args.seed, today=DEFAULT_DATE)
     needs, offers = directory.needs(), directory.offers()
-    settings = MatchSettings(k=args.k)
+    settings = MatchSettings(k=args.k, workers=args.workers)
     gc.collect()
     if args.tracemalloc:
         import tracemalloc
@@ -58,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
           f"candidats={result.candidates} paires_valides={result.valid} paires_gardees={len(result.pairs)} "
           f"besoins_avec_suggestion={with_suggestions}")
     print("étapes_s " + " ".join(f"{step}={seconds:.2f}" for step, seconds in LAST_TIMINGS.items()))
-    print(f"matching_s={elapsed:.2f} peak_mb={peak_mb():.0f}")
+    child = LAST_CHILD_PRIVATE_MB[0]
+    print(f"mémoire : processus principal {peak_mb():.0f} Mo au plus, second processus {child:.0f} Mo en propre")
+    print(f"matching_s={elapsed:.2f} peak_mb={peak_mb() + child:.0f}")
     return 0
 
 

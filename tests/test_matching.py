@@ -490,3 +490,13 @@ def test_fast_scan_equals_the_readable_definition():
                 assert fast[1] == slow[1] or fast[1] == pytest.approx(slow[1], rel=1e-9)
                 agreed += 1
     assert agreed > 40
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the second process uses os.fork (Linux only)")
+def test_two_processes_give_the_same_result():
+    directory = _synthetic(21, 300)
+    needs, offers = directory.needs(), directory.offers()
+    day = dt.date(2026, 11, 24)
+    one = match(needs, offers, day, MatchSettings(min_score=0.0, workers=1))
+    two = match(needs, offers, day, MatchSettings(min_score=0.0, workers=2, parallel_threshold=2))
+    assert one == two and len(one.pairs) > 50

@@ -14,7 +14,9 @@ import functools
 import http.server
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -191,6 +193,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         ".md": "text/plain; charset=utf-8",
     }
 
+    def log_error(self, format, *args):  # noqa: A002 - the request line (log_request) says it all
+        pass
+
     def log_request(self, code="-", size="-"):
         if str(getattr(code, "value", code)).startswith(("4", "5")):  # quiet: errors only
             super().log_request(code, size)
@@ -228,6 +233,12 @@ def serve(output: Path, port: int = 8000, bind: str = "127.0.0.1") -> int:
               "Essayez un autre port : --port 8001", file=sys.stderr)
         return 1
     host = "localhost" if bind in ("127.0.0.1", "0.0.0.0", "::", "") else bind
+
+    def stop(_signum, _frame):  # `kill <pid>` stops as cleanly as Ctrl-C
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
     print(f"Site disponible sur http://{host}:{server.server_address[1]}/  (Ctrl-C pour arrêter)", flush=True)
     try:
         server.serve_forever()

@@ -35,7 +35,10 @@ import gc
 import heapq
 import itertools
 import math
+import os
+import pickle
 import re
+import sys
 import time
 import unicodedata
 from collections import Counter
@@ -100,6 +103,8 @@ class MatchSettings:
     min_text_reason: float = 0.08               # cosine from which shared words are shown as a reason
     max_text_terms: int = 40                    # heaviest terms kept per text (bounds the cost of long texts)
     cell_degrees: float = 0.5                   # grid cell size for spatial blocking
+    workers: int = 2                            # processes for scoring and reasons (Linux, os.fork); 1: one
+    parallel_threshold: int = 2000              # below this many needs (or kept pairs), stay in one process
     exclude_same_organisation: bool = True
     mix_fictitious: bool = False                # False: a real entry is never paired with a fictitious one
     compatible_types: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(COMPATIBLE_TYPES))
@@ -543,7 +548,6 @@ class _Scorer:
                 ok = offer.region is not None and offer.region == region
             else:
                 ok = o_reach == "national"
-            ok = True
             if not ok:
                 continue
             if reach == "rayon":
@@ -739,6 +743,73 @@ def _candidates(need: _Item, indexes: dict[tuple[str, str], _OfferIndex],
     return out
 
 
+# ------------------------------------------------------------------ two processes
+#: memory written by the child process of the last ``match`` (MB of private pages, Linux), the
+#: rest of its memory being shared with the parent: what the second process really costs.
+LAST_CHILD_PRIVATE_MB = [0.0]
+
+
+def _private_mb() -> float:
+    total_kb = 0
+    try:
+        with open("/proc/self/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith(("Private_Dirty:", "Private_Clean:")):
+                    total_kb += int(line.split()[1])
+    except (OSError, ValueError):
+        return 0.0
+    return total_kb / 1024
+
+
+def _map(function, work: list, settings: MatchSettings) -> list:
+    """``[function(x) for x in work]``, the odd items computed by a forked child process on Linux
+    when ``settings.workers`` >= 2 and there is enough work (the build machine has 2 cores).
+
+    Each item is computed independently from data both processes share (copy-on-write), so the
+    result is identical to the sequential one; the child sends its results back pickled through a
+    pipe. If anything goes wrong on the child's side, the parent computes its half itself."""
+    if (settings.workers < 2 or len(work) < max(2, settings.parallel_threshold)
+            or not sys.platform.startswith("linux") or not hasattr(os, "fork")):
+        return [function(x) for x in work]
+    mine, theirs = work[0::2], work[1::2]
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return [function(x) for x in work]
+    if pid == 0:  # the child: compute, send, leave without running any cleanup of the parent
+        status = 1
+        try:
+            os.close(read_fd)
+            results = [function(x) for x in theirs]
+            payload = pickle.dumps((results, _private_mb()), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(payload)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    try:
+        ours = [function(x) for x in mine]
+    finally:
+        with os.fdopen(read_fd, "rb") as incoming:
+            payload = incoming.read()
+        _, status = os.waitpid(pid, 0)
+    try:
+        computed, private_mb = pickle.loads(payload) if status == 0 and payload else (None, 0.0)
+    except Exception:  # pragma: no cover - a truncated payload
+        computed, private_mb = None, 0.0
+    LAST_CHILD_PRIVATE_MB[0] = max(LAST_CHILD_PRIVATE_MB[0], private_mb)
+    if computed is None or len(computed) != len(theirs):
+        computed = [function(x) for x in theirs]
+    out = [None] * len(work)
+    out[0::2] = ours
+    out[1::2] = computed
+    return out
+
+
 # ------------------------------------------------------------------ match
 #: seconds spent in each step of the last ``match`` call (for bench/matching.py)
 LAST_TIMINGS: dict[str, float] = {}
@@ -787,6 +858,7 @@ def _match(needs: list[Entry], offers: list[Entry], build_date: dt.date, setting
 def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.date, settings: MatchSettings,
                      blocked: bool) -> MatchResult:
     clock = _Clock()
+    LAST_CHILD_PRIVATE_MB[0] = 0.0
     need_items = _prepare(needs, build_date)
     offer_items = _prepare(offers, build_date)
     _fill_points(need_items + offer_items, settings)
@@ -812,17 +884,23 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
         def candidates_of(need: _Item) -> list[list[_Item]]:
             return [offer_items]
 
+    scan = scorer.scan
+
+    def scan_need(need: _Item) -> tuple[int, list[tuple[float, int, float | None]]]:
+        groups = candidates_of(need)
+        if not groups:
+            return 0, []
+        found = scan(need, itertools.chain.from_iterable(groups)) if len(groups) > 1 else scan(need, groups[0])
+        return sum(map(len, groups)), found
+
+    scanned = _map(scan_need, need_items, settings)
+
     best_for_need: dict[int, list[tuple[float, int, float | None]]] = {}
     offer_heaps: dict[int, list[tuple[float, int, float | None]]] = {}   # min-heap of (score, -need rank, d)
     examined = valid = 0
-    scan = scorer.scan
     heappush, heapreplace = heapq.heappush, heapq.heapreplace
-    for need in need_items:
-        groups = candidates_of(need)
-        if not groups:
-            continue
-        examined += sum(map(len, groups))
-        found = scan(need, itertools.chain.from_iterable(groups)) if len(groups) > 1 else scan(need, groups[0])
+    for need, (count, found) in zip(need_items, scanned):   # in need order: the heaps do not depend on the split
+        examined += count
         if not found:
             continue
         valid += len(found)
@@ -837,12 +915,8 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
                 heappush(heap, (score, neg_rank, d))
             elif score > heap[0][0] or (score == heap[0][0] and neg_rank > heap[0][1]):
                 heapreplace(heap, (score, neg_rank, d))
-        if len(found) > k:
-            found.sort(key=_best_first)
-            found = found[:k]
-        else:
-            found.sort(key=_best_first)
-        best_for_need[need.rank] = found
+        found.sort(key=_best_first)
+        best_for_need[need.rank] = found[:k]
 
     clock.lap("scan")
     # every kept pair once, with its reasons
@@ -855,12 +929,16 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
             kept[(-neg_need_rank, offer_rank)] = (score, d)
     clock.lap("top_k")
     reasons = _Reasons(scorer, build_date)
+    ordered_pairs = sorted(kept)
+
+    def explain(pair: tuple[int, int]) -> tuple[str, ...]:
+        return reasons.of(need_items[pair[0]], offer_items[pair[1]], kept[pair][1])
+
     suggestions = {}
-    for (need_rank, offer_rank) in sorted(kept):
-        score, d = kept[(need_rank, offer_rank)]
-        need, offer = need_items[need_rank], offer_items[offer_rank]
-        suggestions[(need_rank, offer_rank)] = Suggestion(
-            need.id, offer.id, score, None if d is None else round(d, 1), reasons.of(need, offer, d))
+    for pair, why in zip(ordered_pairs, _map(explain, ordered_pairs, settings)):
+        score, d = kept[pair]
+        suggestions[pair] = Suggestion(need_items[pair[0]].id, offer_items[pair[1]].id, score,
+                                       None if d is None else round(d, 1), why)
 
     clock.lap("reasons")
     for_need = {need.id: [] for need in need_items}
