@@ -344,3 +344,23 @@ def test_expired_entries_are_deleted_unless_an_example_cites_them(tmp_path):
                        "--date", "2026-11-23"]) == 0
     assert json.loads(changes.read_text()) == {"content/besoins/vieux.yaml": None}
     assert "cite.yaml" in report.read_text(encoding="utf-8")
+
+
+def test_build_jobs_install_from_the_hash_locked_file():
+    """Deploy and PR builds install exactly the locked, hash-checked packages (no drift, no tampering)."""
+    import tomllib
+
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    pinned = {m.group(1).lower() for m in re.finditer(r"^([A-Za-z0-9_.-]+)==", lock, re.M)}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for requirement in project["dependencies"]:
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower()
+        assert name in pinned, f"{name} missing from requirements.lock: run pip-compile (see CONTRIBUTING.md)"
+    assert "setuptools" in pinned  # the editable install builds without fetching anything unhashed
+    for block in re.split(r"\n(?=[A-Za-z0-9_.-]+==)", lock):
+        if re.match(r"[A-Za-z0-9_.-]+==", block):
+            assert "--hash=sha256:" in block, block.splitlines()[0]
+    for name in ("deploy.yml", "pr.yml"):
+        text = (ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8")
+        assert "--require-hashes -r requirements.lock" in text, name
+        assert re.search(r"pip install[^\n]*--no-deps[^\n]*-e \.", text), name
