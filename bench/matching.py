@@ -1,12 +1,14 @@
 """Matching benchmark: N synthetic needs × N synthetic offers over real communes.
 
-    python bench/matching.py --needs 10000 --offers 10000 [--seed 1] [--k 5]
+    python bench/matching.py --needs 10000 --offers 10000 [--seed 1] [--k 5] [--workers 2]
 
 Generation is not timed. Prints the counts, the time of each step and of ``associe.matching.match``
 and the peak memory: the main process's max RSS (``resource.getrusage``, generation included)
 plus the private memory of the second process that ``match`` forks on Linux (its other pages are
-shared with the main process). Last line exactly ``matching_s=<seconds> peak_mb=<MB>``. ``--tracemalloc`` also reports the Python allocations of
-the matching step alone (slower: tracing roughly doubles the time).
+shared with the main process). Last line exactly ``matching_s=<seconds> peak_mb=<MB>``.
+
+``--workers 1`` keeps everything in one process; ``--tracemalloc`` also reports the Python
+allocations of the matching step alone (much slower: only for small N).
 """
 from __future__ import annotations
 

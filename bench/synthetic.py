@@ -124,7 +124,7 @@ FAMILIES: tuple[Family, ...] = (
         (("kits d'hygiène", "kits", 20, 500), ("protections périodiques", "paquets", 50, 1000), ("produits d'entretien", "cartons", 5, 60)),
         ("{Item} pour les personnes que nous accueillons", "Recherche {item} pour {purpose}"),
         ("Don de {item}", "{Item} disponibles pour des associations"),
-        ("Notre accueil de jour de {commune} distribue des {item} à {public}. Nos stocks sont au plus bas.",),
+        ("Notre accueil de jour de {commune} distribue des {item} aux personnes qu'il accueille. Nos stocks sont au plus bas.",),
         ("Notre entreprise donne des {item} proches de leur date de fin de commercialisation à des associations.",),
     ),
     Family(
@@ -155,7 +155,7 @@ FAMILIES: tuple[Family, ...] = (
         ("education", "jeunesse", "precarite", "culture"),
         (("fournitures scolaires", "cartables", 10, 200), ("papeterie et cartouches", "cartons", 2, 30),
          ("jeux éducatifs", "jeux", 10, 100), ("petit électroménager", "appareils", 5, 40)),
-        ("{Item} pour la rentrée de {public}", "Recherche {item} pour {purpose}"),
+        ("{Item} pour la rentrée des enfants", "Recherche {item} pour {purpose}"),
         ("Don de {item}", "{Item} à donner à des associations éducatives"),
         ("Notre soutien scolaire de {commune} accueille {public}. Nous cherchons des {item} pour {purpose}.",),
         ("Nous donnons des {item} neufs issus de nos stocks à des associations éducatives de {commune}.",),
@@ -213,7 +213,7 @@ FAMILIES: tuple[Family, ...] = (
         ("Nos {item} disponibles pour vos actions", "Journées solidaires de nos salariés à {commune}"),
         ("Nous organisons des actions à {commune} et cherchons des {item} pour {purpose}.",),
         ("Nos salariés de {commune} peuvent donner une journée par an à une association : tri, chantier nature, "
-         "animation auprès de {public}.",),
+         "animation pour {public}.",),
     ),
     Family(
         "financement", ("soutien_financier",), ("soutien_financier",), ("mecenat",), "financement",

@@ -103,8 +103,8 @@ class MatchSettings:
     min_text_reason: float = 0.08               # cosine from which shared words are shown as a reason
     max_text_terms: int = 40                    # heaviest terms kept per text (bounds the cost of long texts)
     cell_degrees: float = 0.5                   # grid cell size for spatial blocking
-    workers: int = 2                            # processes for scoring and reasons (Linux, os.fork); 1: one
-    parallel_threshold: int = 2000              # below this many needs (or kept pairs), stay in one process
+    workers: int = 2                            # processes for the scoring step (Linux, os.fork); 1: one
+    parallel_threshold: int = 2000              # below this many open needs, stay in one process
     exclude_same_organisation: bool = True
     mix_fictitious: bool = False                # False: a real entry is never paired with a fictitious one
     compatible_types: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(COMPATIBLE_TYPES))
@@ -270,7 +270,8 @@ def words(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def _terms(text: str) -> list[str]:
+def _terms(text: str, surfaces: dict[str, str] | None = None) -> list[str]:
+    """Index terms of ``text``; ``surfaces`` (if given) receives the first word written for each term."""
     if "http" in text or "www." in text:
         text = _URL.sub(" ", text)
     cache = _term_cache
@@ -281,13 +282,15 @@ def _terms(text: str) -> list[str]:
             term = term_of(word)
         if term is not None:
             out.append(term)
+            if surfaces is not None and term not in surfaces:
+                surfaces[term] = word
     return out
 
 
-def terms(entry: Entry) -> list[str]:
-    """Index terms of the entry's text, the title counted twice."""
-    title = _terms(str(entry.get("titre") or ""))
-    return title + title + _terms(str(entry.get("description") or ""))
+def terms(entry: Entry, surfaces: dict[str, str] | None = None) -> list[str]:
+    """Index terms of the entry's text, the title counted twice (``surfaces`` as in ``_terms``)."""
+    title = _terms(str(entry.get("titre") or ""), surfaces)
+    return title + title + _terms(str(entry.get("description") or ""), surfaces)
 
 
 def tfidf_vectors(documents: list[list[str]], max_terms: int = 0) -> list[dict[str, float]]:
@@ -342,7 +345,8 @@ def unit_key(unit: str) -> tuple[str, float]:
 # ------------------------------------------------------------------ prepared entries
 class _Item:
     __slots__ = ("rank", "entry", "id", "type", "objet", "cat", "themes", "theme_set", "start", "until", "qty", "reach", "radius",
-                 "commune", "dept", "region", "lat", "lon", "rlat", "rlon", "coslat", "vec", "org", "fictif", "limit")
+                 "commune", "dept", "region", "lat", "lon", "rlat", "rlon", "coslat", "vec", "org", "fictif", "limit",
+                 "surfaces")
 
 
 def _prepare(entries: list[Entry], build_date: dt.date) -> list[_Item]:
@@ -373,7 +377,7 @@ def _prepare(entries: list[Entry], build_date: dt.date) -> list[_Item]:
         item.lat, item.lon = place.lat, place.lon
         item.org = data.get("organisation")
         item.fictif = bool(data.get("fictif"))
-        item.vec = None
+        item.vec = item.surfaces = None
         items.append(item)
     for rank, item in enumerate(items):
         item.rank = rank
@@ -863,7 +867,10 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
     offer_items = _prepare(offers, build_date)
     _fill_points(need_items + offer_items, settings)
     clock.lap("prepare")
-    vectors = tfidf_vectors([terms(i.entry) for i in need_items + offer_items], settings.max_text_terms)
+    for item in need_items:
+        item.surfaces = {}
+    vectors = tfidf_vectors([terms(i.entry, i.surfaces) for i in need_items]
+                            + [terms(i.entry) for i in offer_items], settings.max_text_terms)
     for item, vec in zip(need_items + offer_items, vectors):
         item.vec = vec
     clock.lap("text")
@@ -935,7 +942,7 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
         return reasons.of(need_items[pair[0]], offer_items[pair[1]], kept[pair][1])
 
     suggestions = {}
-    for pair, why in zip(ordered_pairs, _map(explain, ordered_pairs, settings)):
+    for pair, why in zip(ordered_pairs, map(explain, ordered_pairs)):
         score, d = kept[pair]
         suggestions[pair] = Suggestion(need_items[pair[0]].id, offer_items[pair[1]].id, score,
                                        None if d is None else round(d, 1), why)
@@ -963,7 +970,6 @@ class _Reasons:
     def __init__(self, scorer: _Scorer, build_date: dt.date):
         self.scorer = scorer
         self.build_date = build_date.toordinal()
-        self._surfaces: dict[str, dict[str, str]] = {}
         self._cache: dict[tuple, str] = {}
         self._dates: dict[int, str] = {}
 
@@ -1054,14 +1060,7 @@ class _Reasons:
             shared.sort(key=_heaviest_first)
         elif not shared or shared[0][0] < self.scorer.s.min_text_reason:
             return None
-        surfaces = self._surfaces.get(need.id)
-        if surfaces is None:
-            surfaces = {}
-            entry = need.entry
-            for term, word in words(f"{entry.get('titre') or ''} {entry.get('description') or ''}"):
-                if term not in surfaces:
-                    surfaces[term] = word
-            self._surfaces[need.id] = surfaces
+        surfaces = need.surfaces or {}
         return "mots en commun : " + ", ".join([surfaces.get(t, t) for _, t in shared[:3]])
 
 
