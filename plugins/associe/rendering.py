@@ -9,17 +9,20 @@ the same file raises), then the commune autocomplete files, then calls the expor
 URL scheme (all French, stable, ending with a slash; ``paths`` below is the single source):
 
     /                                       home: two sentences, counters, map, latest, calls to action
-    /besoins/  /offres/  /exemples/  /organisations/          listings (no-JS complete, JS filters)
+    /besoins/  /offres/  /exemples/  /organisations/          listings, 50 cards a page (JS filters)
+    /besoins/page/<n>/ …                    the next pages of a listing (rel=prev/next, page links)
     /besoins/<id>/  /offres/<id>/  /exemples/<id>/  /organisations/<id>/   entry pages
-    /soutiens/<type>/  /categories/<cat>/  /thematiques/<theme>/          listings by vocabulary
+    /soutiens/<type>/  /categories/<cat>/  /thematiques/<theme>/          listings by vocabulary (paginated too)
     /territoires/                           every région, the map and the table
     /territoires/<slug-region>/             every région (also empty ones)
     /territoires/<slug-region>/<slug-dep>/  every département (also empty ones)
     /communes/<code>-<slug>/                each commune that has entries
     /mises-en-relation/[<slug-region>/[<slug-dep>/]]   suggested pairs, national/région/département
-    /recherche/                             Pagefind UI
+    /recherche/                             search (recherche.js on Pagefind's JS API)
     /donnees/                               the open data page (files written by associe.exports)
     /geo/communes-<x>.json, /geo/cp-<nn>.json         commune autocomplete (« près de chez moi »)
+    /donnees/filtres-<kind folder>.json     every listed entry of a kind as compact rows, fetched by
+                                            filtres.js on the first filter of a paginated listing
 
 Freshness: an expired need or offer (``SiteData.expired``) keeps its page, which says « Cette
 annonce a expiré le … », carries no ``data-pagefind-body`` (so Pagefind skips it) and a
@@ -55,6 +58,10 @@ KIND_FOLDER = {"besoin": "besoins", "offre": "offres", "exemple": "exemples", "o
 KIND_LABEL = {"besoin": "Besoin", "offre": "Offre", "exemple": "Exemple", "organisation": "Organisation"}
 KIND_PLURAL = {"besoin": "Besoins", "offre": "Offres", "exemple": "Exemples de partenariats",
                "organisation": "Organisations"}
+# columns of donnees/filtres-*.json (names = the data-* attributes filtres.js reads on a card)
+INDEX_COLUMNS = ("id", "titre", "url", "kind", "type", "categorie", "thematiques", "region", "departement",
+                 "statut", "taille", "lat", "lon", "date", "meta", "org", "dates", "badge", "fictif")
+LISTING_PAGE_SIZE = 50   # cards per listing page (setting ASSOCIE_LISTING_PAGE_SIZE)
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre")
 MAP_BUCKETS = ((0, "c0", "aucune"), (1, "c1", "1"), (2, "c2", "2 à 4"), (5, "c3", "5 à 9"), (10, "c4", "10 et plus"))
@@ -663,6 +670,7 @@ class AssocieGenerator(Generator):
             writer.write_file(Paths.file(page["path"]), template, self.context, relative_urls=relative, **variables)
             self.pages_written += 1
         self._write_autocomplete()
+        self._write_listing_indexes()
         self._report()
         self._exports_hook()
 
@@ -691,10 +699,11 @@ class AssocieGenerator(Generator):
         # listings per kind
         for kind in KINDS:
             entries = self._listing_order(kind, m.listed[kind])
-            yield {"path": p.kind(kind), "template": "listing", "section": KIND_FOLDER[kind],
-                   "page_title": KIND_PLURAL[kind], "kind": kind, "groups": [(kind, entries)], "total": len(entries),
-                   "feed_url": p.feed_kind(kind), "feed_title": f"{SITE_NAME} : {KIND_PLURAL[kind].lower()}",
-                   "filters": self._filters(entries)}
+            yield from self._paginated({
+                "path": p.kind(kind), "template": "listing", "section": KIND_FOLDER[kind],
+                "page_title": KIND_PLURAL[kind], "kind": kind, "total": len(entries),
+                "feed_url": p.feed_kind(kind), "feed_title": f"{SITE_NAME} : {KIND_PLURAL[kind].lower()}",
+                "filters": self._filters(entries), "index_files": [f"donnees/filtres-{KIND_FOLDER[kind]}.json"]}, [(kind, entries)])
         # listings per vocabulary
         for vocab, field_name, title in (("type_de_soutien", "type_de_soutien", "Type de soutien"),
                                          ("categorie", "categorie", "Catégorie de partenariat"),
@@ -705,9 +714,13 @@ class AssocieGenerator(Generator):
                     entries = [e for e in m.listed[kind] if self._has_value(e, field_name, value)]
                     groups.append((kind, self._listing_order(kind, entries)))
                 everything = [e for _, entries in groups for e in entries]
-                yield {"path": p.vocabulary(vocab, value), "template": "listing", "section": "parcourir",
-                       "page_title": value_label, "vocab": vocab, "vocab_title": title, "value": value,
-                       "groups": groups, "total": len(everything), "filters": self._filters(everything, skip=vocab)}
+                yield from self._paginated({
+                    "path": p.vocabulary(vocab, value), "template": "listing", "section": "parcourir",
+                    "page_title": value_label, "vocab": vocab, "vocab_title": title, "value": value,
+                    "vocab_field": field_name, "total": len(everything),
+                    "filters": self._filters(everything, skip=vocab),
+                    "index_files": [f"donnees/filtres-{KIND_FOLDER[k]}.json" for k in ("besoin", "offre", "exemple")]},
+                    groups)
         # territories
         yield {"path": "territoires/", "template": "territoires", "section": "territoires",
                "page_title": "Territoires", "map": m.map_data()}
@@ -754,6 +767,33 @@ class AssocieGenerator(Generator):
                    "page_title": f"Mises en relation suggérées : {territory.nom} ({code})",
                    "pairs": m.pairs(departement=code), "scope": territory, "scope_kind": "departement",
                    "parent": m.regions.get(dep.region), "children": [], "children_kind": None}
+
+    def _page_size(self) -> int:
+        return max(1, int(self.settings.get("ASSOCIE_LISTING_PAGE_SIZE", LISTING_PAGE_SIZE)))
+
+    def _paginated(self, page: dict, groups: list[tuple[str, list[Entry]]]) -> Iterable[dict]:
+        """A listing cut into pages of ``ASSOCIE_LISTING_PAGE_SIZE`` cards (``<path>``,
+        ``<path>page/2/`` …), in the listing's order, groups (kinds) kept with their full counts."""
+        size = self._page_size()
+        flat = [(kind, entry) for kind, entries in groups for entry in entries]
+        count = max(1, -(-len(flat) // size))
+        base = page["path"]
+        urls = [base] + [f"{base}page/{n}/" for n in range(2, count + 1)]
+        group_totals = {kind: len(entries) for kind, entries in groups}
+        for number in range(1, count + 1):
+            chunk = flat[(number - 1) * size: number * size]
+            if count == 1:
+                page_groups = groups
+            else:
+                page_groups = [(kind, [e for k, e in chunk if k == kind]) for kind, _ in groups]
+                page_groups = [(kind, entries) for kind, entries in page_groups if entries or group_totals[kind]]
+            extra = {"path": urls[number - 1], "groups": page_groups, "group_totals": group_totals,
+                     "pagination": {"current": number, "count": count, "urls": urls, "size": size,
+                                    "first": (number - 1) * size + 1 if flat else 0,
+                                    "last": (number - 1) * size + len(chunk)}}
+            if number > 1:
+                extra["page_title_suffix"] = f"page {number} sur {count}"
+            yield {**page, **extra}
 
     def _contribution_pages(self) -> Iterable[dict]:
         """The forms of /contribuer/ (``associe.site_forms``): their inner ``<main>`` HTML is built
@@ -858,6 +898,56 @@ class AssocieGenerator(Generator):
         for name, rows in autocomplete_files(self.model.geo).items():
             (folder / f"{name}.json").write_text(json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
                                                  encoding="utf-8")
+
+    def _write_listing_indexes(self) -> None:
+        """``donnees/filtres-<kind folder>.json``: every listed entry of a kind, in listing order, as
+        compact rows, fetched by filtres.js only when a visitor first filters a paginated listing
+        (or uses « près de chez moi ») so that the filter covers all pages, not just the one shown."""
+        m = self.model
+        assert m is not None
+        folder = Path(self.output_path) / "donnees"
+        folder.mkdir(parents=True, exist_ok=True)
+        for kind in KINDS:
+            rows = [self._index_row(e) for e in self._listing_order(kind, m.listed[kind])]
+            data = {"colonnes": list(INDEX_COLUMNS), "lignes": rows}
+            (folder / f"filtres-{KIND_FOLDER[kind]}.json").write_text(
+                json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+    def _index_row(self, e: Entry) -> list:
+        m = self.model
+        place = e.place
+        if e.kind in ("besoin", "offre"):
+            meta = label("type_de_soutien", e.get("type_de_soutien"))
+            if place:
+                meta += " · " + (place.commune_nom or place.departement_nom or "")
+                if place.departement:
+                    meta += f" ({place.departement})"
+            org = ""
+            if e.organisation is not None:
+                org = e.organisation.title + (f" · {label('taille', m.taille(e))}" if m.taille(e) else "")
+            dates = "Publié le " + french_date(e.get("date_publication"))
+            if e.get("valable_jusqu_au"):
+                dates += " · jusqu'au " + french_date(e.get("valable_jusqu_au"))
+        elif e.kind == "exemple":
+            meta = f"{label('categorie', e.get('categorie'))} · {label('type_de_soutien', e.get('type_de_soutien'))}"
+            org = " + ".join(str(p.get("nom") or "") for p in e.get("partenaires") or []) + \
+                f" · depuis {e.get('annee_debut')}"
+            dates = ""
+        else:
+            meta = label("nature", e.get("nature"))
+            if e.get("taille"):
+                meta += " · " + label("taille", e.get("taille"))
+            if place:
+                meta += f" · {place.commune_nom} ({place.departement})"
+            org, dates = "", ""
+        statut = e.get("statut") or ("ouvert" if e.kind in ("besoin", "offre") else "")
+        badge = label("statut", statut) if e.kind in ("besoin", "offre") and statut != "ouvert" else ""
+        return [e.id, e.title, m.paths.entry(e), e.kind, e.get("type_de_soutien") or "", e.get("categorie") or "",
+                " ".join(e.get("thematiques") or ()), (place.region if place else None) or "",
+                (place.departement if place else None) or "", statut, m.taille(e),
+                round(place.lat, 4) if place and place.lat is not None else None,
+                round(place.lon, 4) if place and place.lon is not None else None,
+                str(e.get("date_publication") or ""), meta, org, dates, badge, 1 if e.fictitious else 0]
 
     def _report(self) -> None:
         report = self.settings.get("ASSOCIE_BUILD_REPORT")

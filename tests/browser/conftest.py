@@ -25,6 +25,9 @@ import pytest
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE.parent / "fixtures" / "exports"
 BUILD_DATE = dt.date(2026, 11, 20)
+# Tiny pages so that the fixture's listings are paginated (3 needs: /besoins/ and /besoins/page/2/)
+# and the filters are tested across pages, with donnees/filtres-*.json.
+LISTING_PAGE_SIZE = 2
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -75,7 +78,7 @@ def site(tmp_path_factory) -> Site:
 
     output = tmp_path_factory.mktemp("browser-site") / "output"
     status = build_site(output=output, build_date=BUILD_DATE, content=FIXTURE, include_fictitious=True,
-                        search_index=True)
+                        search_index=True, extra_settings={"ASSOCIE_LISTING_PAGE_SIZE": LISTING_PAGE_SIZE})
     assert status == 0, f"the fixture site did not build (status {status})"
     handler = functools.partial(_QuietHandler, directory=str(output))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

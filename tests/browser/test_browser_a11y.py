@@ -74,7 +74,7 @@ def test_axe_reports_no_serious_or_critical_violation(open_page, path):
     page, _ = open_page(path, bypass_csp=True)
     page.wait_for_load_state("networkidle")
     if path.startswith("/recherche/"):
-        page.wait_for_selector(".pagefind-ui__result-link", timeout=10_000)
+        page.wait_for_selector("#resultats .resultat-titre a", timeout=10_000)
     page.add_script_tag(path=str(AXE))
     options = {"resultTypes": ["violations"]}
     if path in WCAG_ONLY_PAGES:

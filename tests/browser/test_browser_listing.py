@@ -19,10 +19,38 @@ def visible_ids(page) -> list[str]:
         ".map(li => li.querySelector('a').getAttribute('href').replace(/\\/$/, '').split('/').pop())")
 
 
-def test_listing_is_complete_before_any_filter(open_page):
+# The browser site is built with 2 cards per listing page (conftest.LISTING_PAGE_SIZE): /besoins/
+# shows the two newest needs, /besoins/page/2/ the third (bacs-potagers-brest).
+PAGE_1 = ["ordinateurs-portables-dijon", "outils-jardin-beaune"]
+
+
+def test_listing_pages_together_are_complete_before_any_filter(open_page):
     page, _ = open_page("/besoins/")
     page.wait_for_selector("#filtres:not([hidden])")
-    assert set(visible_ids(page)) == NEEDS
+    assert visible_ids(page) == PAGE_1
+    assert page.get_attribute("link[rel=next]", "href").endswith("/besoins/page/2/")
+    page.click(".pagination a[rel=next]")
+    page.wait_for_url("**/besoins/page/2/")
+    page.wait_for_selector("#filtres:not([hidden])")
+    assert visible_ids(page) == ["bacs-potagers-brest"]
+    assert page.get_attribute("link[rel=prev]", "href").endswith("/besoins/")
+    assert page.get_attribute(".pagination [aria-current=page]", "href").endswith("/besoins/page/2/")
+
+
+def test_a_filter_finds_an_entry_of_another_page(open_page):
+    """Filtering page 1 fetches donnees/filtres-besoins.json (only then) and shows the match of page 2."""
+    page, log = open_page("/besoins/")
+    page.wait_for_selector("#filtres:not([hidden])")
+    page.wait_for_load_state("networkidle")
+    assert not any("filtres-besoins.json" in r.url for r in log.responses)
+    page.select_option("#f-departement", "29")
+    page.wait_for_function("() => location.search.includes('departement=29')")
+    assert visible_ids(page) == ["bacs-potagers-brest"]
+    assert any("filtres-besoins.json" in r.url for r in log.responses)
+    assert page.eval_on_selector(".pagination", "n => n.hidden")      # the page links would mislead
+    page.click("[data-filtrable] > li a")
+    page.wait_for_url("**/besoins/bacs-potagers-brest/")
+    assert not log.page_errors, log.page_errors
 
 
 def test_a_filter_narrows_the_listing_and_lives_in_the_url(open_page, site):
@@ -43,7 +71,8 @@ def test_a_filter_narrows_the_listing_and_lives_in_the_url(open_page, site):
     assert set(visible_ids(page)) == {"ordinateurs-portables-dijon", "outils-jardin-beaune"}
     page.click("button[type=reset]")
     page.wait_for_function("() => location.search === ''")
-    assert set(visible_ids(page)) == NEEDS
+    assert visible_ids(page) == PAGE_1                          # back to the page as built
+    assert not page.eval_on_selector(".pagination", "n => n.hidden")
     # a shared link opens the filtered view directly
     page.goto(site.url("/besoins/?departement=29"), wait_until="load")
     page.wait_for_selector("#filtres:not([hidden])")
@@ -63,8 +92,8 @@ def choose_commune(page, typed: str, label: str) -> None:
 def test_pres_de_chez_moi_orders_by_distance(open_page):
     page, log = open_page("/besoins/")
     page.wait_for_selector("#filtres:not([hidden])")
-    # default order: newest first (Dijon, Beaune, Brest)
-    assert visible_ids(page) == ["ordinateurs-portables-dijon", "outils-jardin-beaune", "bacs-potagers-brest"]
+    # default order: newest first (Dijon, Beaune on page 1, Brest on page 2)
+    assert visible_ids(page) == PAGE_1
     choose_commune(page, "Beaune", "Beaune (21)")
     assert visible_ids(page) == ["outils-jardin-beaune", "ordinateurs-portables-dijon", "bacs-potagers-brest"]
     distances = page.eval_on_selector_all(
@@ -84,6 +113,8 @@ def test_pres_de_chez_moi_orders_by_distance(open_page):
     # reload keeps commune and order
     page.reload(wait_until="load")
     page.wait_for_function("() => document.querySelector('#f-commune').value === 'Brest (29)'")
+    # the entries of every page come from donnees/filtres-besoins.json, fetched after the reload
+    page.wait_for_function("() => /triées par distance/.test(document.querySelector('#filtres-resultat').textContent)")
     assert visible_ids(page)[0] == "bacs-potagers-brest"
     assert not log.page_errors, log.page_errors
 
@@ -107,3 +138,16 @@ def test_map_links_go_to_the_departement_page(open_page, site):
     assert len(paths) >= 101
     for path in paths:
         assert (site.root / path.lstrip("/") / "index.html").is_file(), path
+
+
+def test_a_filter_on_a_paginated_vocabulary_page_covers_all_its_pages(open_page):
+    """/soutiens/don-materiel/ page 1 shows two needs; Bretagne's need and offer are on page 2.
+    The filter draws on the three JSON files, restricted to « don de matériel »."""
+    page, log = open_page("/soutiens/don-materiel/")
+    page.wait_for_selector("#filtres:not([hidden])")
+    page.select_option("#f-region", "53")
+    page.wait_for_function("() => location.search.includes('region=53')")
+    page.wait_for_function("() => /sur/.test(document.querySelector('#filtres-resultat').textContent)")
+    assert set(visible_ids(page)) == {"bacs-potagers-brest", "chutes-bois-brest"}
+    assert "2 sur 5" in page.inner_text("#filtres-resultat")      # 3 needs + 2 offers of this type
+    assert not log.page_errors, log.page_errors

@@ -1,4 +1,4 @@
-"""Search (Pagefind UI on /recherche/) in real Chromium: French stemming and accent folding,
+"""Search (our recherche.js on Pagefind's JS API, /recherche/) in real Chromium: French stemming and accent folding,
 the header's search box, and the bytes a one-word search costs."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-RESULT_LINK = ".pagefind-ui__result-link"
-SEARCH_INPUT = ".pagefind-ui__search-input"
+RESULT_LINK = "#resultats .resultat-titre a"
+SEARCH_INPUT = "#q-recherche"
 KNOWN_TITLE = "Ordinateurs portables pour nos ateliers"
 
 
@@ -104,3 +104,37 @@ def test_an_entry_page_with_its_css_and_js_is_under_30_kb_compressed(open_page):
     total = sum(transferred_bytes(r)[1] for r in counted)
     detail = "\n".join(f"{r.url} {transferred_bytes(r)[1]} B" for r in counted)
     assert total < 30 * 1024, f"{total} B compressed:\n{detail}"
+
+
+def test_filters_load_only_when_the_panel_opens_and_narrow_the_results(open_page):
+    page, log = open_page("/recherche/?q=ordinateurs")
+    page.wait_for_selector(RESULT_LINK, timeout=10_000)
+    page.wait_for_load_state("networkidle")
+    # a plain search loads no filter file: they are fetched only when the visitor opens the panel
+    assert not any("/pagefind/filter/" in r.url for r in log.responses)
+    assert page.input_value(SEARCH_INPUT) == "ordinateurs"          # the query came from the URL
+    everything = len(page.query_selector_all(RESULT_LINK))
+    page.click("#recherche-filtres summary")
+    page.wait_for_selector("#filtre-type option[value='Offre']", state="attached", timeout=10_000)
+    page.select_option("#filtre-type", "Offre")
+    page.wait_for_function("() => location.search.includes('type=Offre')")
+    page.wait_for_selector("#resultats .resultat.carte-offre", timeout=10_000)
+    page.wait_for_load_state("networkidle")
+    kinds = page.eval_on_selector_all("#resultats .resultat", "els => els.map(e => e.className)")
+    assert kinds and all("carte-offre" in k for k in kinds), kinds
+    assert len(kinds) < everything
+    # the filtered view can be shared: opening its URL shows the same results, the panel open
+    page2, _ = open_page("/recherche/?q=ordinateurs&type=Offre&tri=date")
+    page2.wait_for_selector(RESULT_LINK, timeout=10_000)
+    page2.wait_for_load_state("networkidle")
+    assert page2.eval_on_selector("#recherche-filtres", "d => d.open")
+    assert page2.input_value("#tri-recherche") == "date"
+    assert len(page2.query_selector_all(RESULT_LINK)) == len(kinds)
+    assert not log.page_errors, log.page_errors
+
+
+def test_excerpts_keep_only_text_and_marks(open_page):
+    page, _ = open_page("/recherche/?q=ordinateurs")
+    page.wait_for_selector("#resultats .resultat-extrait mark", timeout=10_000)
+    tags = page.eval_on_selector_all("#resultats .resultat-extrait *", "els => els.map(e => e.tagName)")
+    assert set(tags) == {"MARK"}, tags

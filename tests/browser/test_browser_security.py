@@ -23,8 +23,8 @@ def assert_clean(page, log, path):
 def test_no_csp_violation_no_third_party_request_no_cookie(open_page, path):
     page, log = open_page(path)
     if path == "/recherche/":       # make Pagefind load its WebAssembly and run a query
-        page.fill(".pagefind-ui__search-input", "ordinateurs")
-        page.wait_for_selector(".pagefind-ui__result-link", timeout=10_000)
+        page.fill("#q-recherche", "ordinateurs")
+        page.wait_for_selector("#resultats .resultat-titre a", timeout=10_000)
     if path == "/besoins/":         # and the listing fetch its commune list
         page.wait_for_selector("#filtres:not([hidden])")
         page.fill("#f-commune", "Dijon")

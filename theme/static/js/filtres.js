@@ -4,7 +4,10 @@
    attributes (type, categorie, thematiques, region, departement, statut, taille, lat, lon);
    this script hides the items that do not match, sorts them by distance from a commune,
    and keeps the choice in the URL (?type=…&region=…&commune=21231-dijon&rayon=20) so that a
-   filtered view can be shared and reloaded. The commune list (/geo/*.json, official
+   filtered view can be shared and reloaded. On a paginated listing (form data-index), the first
+   filter or commune chosen fetches donnees/filtres-*.json (every entry of the listing, compact
+   rows) and the matching cards of ALL pages are built from it with textContent (no innerHTML).
+   The commune list (/geo/*.json, official
    geography) is fetched only when the visitor types in the commune field. */
 (function () {
   "use strict";
@@ -14,10 +17,19 @@
   var script = document.currentScript;
   var root = script ? script.src.replace(/static\/js\/filtres\.js(\?.*)?$/, "") : "../";
   var lists = Array.prototype.slice.call(document.querySelectorAll("[data-filtrable]"));
-  var items = [];
+  /* An item is a card of this page ({li}) or, on a paginated listing once the visitor filters,
+     a row of donnees/filtres-*.json ({row}) whose card is built on first display. */
+  var pageItems = [];
   lists.forEach(function (list) {
-    Array.prototype.forEach.call(list.children, function (li, i) { li.setAttribute("data-ordre", i); items.push(li); });
+    Array.prototype.forEach.call(list.children, function (li, i) {
+      pageItems.push({ li: li, list: list, ordre: i });
+    });
   });
+  var items = pageItems;
+  var indexFiles = (form.getAttribute("data-index") || "").split(" ").filter(Boolean);
+  var allItems = null, loadingAll = null, complete = false;
+  var LIMITE = 100, limite = LIMITE;
+  var RESTRICTION = { type_de_soutien: "type", categorie: "categorie", thematiques: "thematiques" };
   var selects = Array.prototype.slice.call(form.querySelectorAll("select[name]:not([name=rayon])"));
   var input = document.getElementById("f-commune");
   var datalist = document.getElementById("f-communes");
@@ -107,52 +119,153 @@
       departement.value = "";
     }
   }
+  function attr(item, name) {
+    if (!item.row) { return item.li.getAttribute("data-" + name) || ""; }
+    var v = item.row[item.cols[name]];
+    return v === null || v === undefined ? "" : String(v);
+  }
+  function element(tag, classe, texte) {
+    var e = document.createElement(tag);
+    if (classe) { e.className = classe; }
+    if (texte) { e.textContent = texte; }
+    return e;
+  }
+  var GENRE = { besoin: "Besoin", offre: "Offre", exemple: "Exemple", organisation: "Organisation" };
+  /* The card of a JSON row, like the card macro of theme/templates/_macros.html (text only). */
+  function carte(item) {
+    if (item.li) { return item.li; }
+    var kind = attr(item, "kind");
+    var li = element("li", "carte carte-" + kind);
+    var titre = element(item.list.getAttribute("data-niveau") || "h3", "carte-titre");
+    var lien = element("a", "", attr(item, "titre"));
+    lien.href = root + attr(item, "url");
+    titre.appendChild(lien);
+    li.appendChild(titre);
+    var badges = element("p", "carte-badges");
+    badges.appendChild(element("span", "badge badge-" + kind, GENRE[kind] || kind));
+    if (attr(item, "badge")) { badges.appendChild(document.createTextNode(" ")); badges.appendChild(element("span", "badge badge-statut", attr(item, "badge"))); }
+    if (attr(item, "fictif") === "1") { badges.appendChild(document.createTextNode(" ")); badges.appendChild(element("span", "badge badge-fictif", "Entrée fictive (démonstration)")); }
+    li.appendChild(badges);
+    ["meta", "org", "dates"].forEach(function (nom) {
+      if (attr(item, nom)) { li.appendChild(element("p", "carte-" + nom, attr(item, nom))); }
+    });
+    var distance = element("p", "carte-distance");
+    distance.hidden = true;
+    li.appendChild(distance);
+    item.li = li;
+    return li;
+  }
+  function chargerTout() {
+    if (!loadingAll) {
+      resultat.textContent = "Chargement de toutes les entrées de la liste…";
+      var champ = RESTRICTION[form.getAttribute("data-champ")] || "";
+      var valeur = form.getAttribute("data-valeur") || "";
+      loadingAll = Promise.all(indexFiles.map(function (f) {
+        return fetch(f, { credentials: "same-origin" }).then(function (r) {
+          if (!r.ok) { throw new Error(r.status); }
+          return r.json();
+        });
+      })).then(function (fichiers) {
+        var tous = [];
+        fichiers.forEach(function (data) {
+          var cols = {};
+          data.colonnes.forEach(function (c, i) { cols[c] = i; });
+          data.lignes.forEach(function (row) {
+            var item = { row: row, cols: cols };
+            var list = null;
+            lists.forEach(function (l) { if (!list && (l.getAttribute("data-genre") || "") === attr(item, "kind")) { list = l; } });
+            if (!list && lists.length === 1 && !lists[0].getAttribute("data-genre")) { list = lists[0]; }
+            if (!list) { return; }
+            if (champ && (" " + attr(item, champ) + " ").indexOf(" " + valeur + " ") < 0) { return; }
+            item.list = list;
+            item.ordre = tous.length;
+            tous.push(item);
+          });
+        });
+        // the cards of this page are reused (same entries, same nodes)
+        var surPage = {};
+        pageItems.forEach(function (it) {
+          var a = it.li.querySelector(".carte-titre a");
+          if (a) { surPage[a.getAttribute("href").replace(/^(\.\.\/)+|^\//, "")] = it.li; }
+        });
+        tous.forEach(function (it) {
+          var url = attr(it, "url");
+          Object.keys(surPage).forEach(function (k) { if (!it.li && k.slice(-url.length) === url) { it.li = surPage[k]; } });
+        });
+        allItems = tous;
+        return tous;
+      }).catch(function () {
+        loadingAll = null;
+        resultat.textContent = "La liste complète n'a pas pu être chargée : seules les entrées de cette page sont filtrées.";
+        return null;
+      });
+    }
+    return loadingAll;
+  }
   function appliquer() {
     limiterDepartements();
     var v = valeurs();
     var km = parseFloat(rayon.value) || 0;
     var o = origine && origine[4] !== null ? origine : null;
+    var actif = Object.keys(v).length > 0 || !!origine;
+    if (indexFiles.length && actif && !allItems) {
+      chargerTout().then(function (tous) { if (tous) { appliquer(); } });
+      if (!allItems) { return; }
+    }
+    complete = !!(indexFiles.length && actif && allItems);
+    items = complete ? allItems : pageItems;
+    Array.prototype.forEach.call(document.querySelectorAll(".pagination, .vide-page"), function (e) { e.hidden = complete; });
     var visibles = 0;
-    items.forEach(function (li) {
+    var retenus = [];
+    items.forEach(function (item) {
       var ok = true;
       Object.keys(v).forEach(function (nom) {
-        var attr = li.getAttribute("data-" + (ATTRIBUT[nom] || nom)) || "";
-        if (nom === "thematique") { ok = ok && (" " + attr + " ").indexOf(" " + v[nom] + " ") >= 0; }
-        else { ok = ok && attr === v[nom]; }
+        var val = attr(item, ATTRIBUT[nom] || nom);
+        if (nom === "thematique") { ok = ok && (" " + val + " ").indexOf(" " + v[nom] + " ") >= 0; }
+        else { ok = ok && val === v[nom]; }
       });
-      var d = null, lat = parseFloat(li.getAttribute("data-lat")), lon = parseFloat(li.getAttribute("data-lon"));
+      var d = null, lat = parseFloat(attr(item, "lat")), lon = parseFloat(attr(item, "lon"));
       if (o && !isNaN(lat) && !isNaN(lon)) { d = distance(o[4], o[5], lat, lon); }
       if (o && km && (d === null || d > km)) { ok = false; }
-      li.hidden = !ok;
-      li.setAttribute("data-distance", d === null ? "" : d.toFixed(1));
-      var p = li.querySelector(".carte-distance");
-      if (p) {
-        p.hidden = d === null;
-        p.textContent = d === null ? "" : (d < 1 ? "À moins de 1 km" : "À " + Math.round(d) + " km") + " de " + o[1];
+      item.ok = ok;
+      item.distance = d;
+      if (ok) { visibles++; retenus.push(item); }
+    });
+    function ordre(a, b) {
+      if (o && a.distance !== b.distance) {
+        if (a.distance === null) { return 1; }
+        if (b.distance === null) { return -1; }
+        return a.distance - b.distance;
       }
-      if (ok) { visibles++; }
-    });
+      return a.ordre - b.ordre;
+    }
+    var tronque = false;
     lists.forEach(function (list) {
-      var lis = Array.prototype.slice.call(list.children);
-      lis.sort(function (a, b) {
-        if (o) {
-          var da = a.getAttribute("data-distance"), db = b.getAttribute("data-distance");
-          if (da !== db) {
-            if (da === "") { return 1; }
-            if (db === "") { return -1; }
-            return parseFloat(da) - parseFloat(db);
-          }
+      var siens = (complete ? retenus : items).filter(function (it) { return it.list === list; }).sort(ordre);
+      if (complete && siens.length > limite) { siens = siens.slice(0, limite); tronque = true; }
+      var fragment = document.createDocumentFragment();
+      siens.forEach(function (item) {
+        var li = carte(item);
+        li.hidden = !item.ok;
+        li.setAttribute("data-distance", item.distance === null ? "" : item.distance.toFixed(1));
+        var p = li.querySelector(".carte-distance");
+        if (p) {
+          p.hidden = item.distance === null;
+          p.textContent = item.distance === null ? "" : (item.distance < 1 ? "À moins de 1 km" : "À " + Math.round(item.distance) + " km") + " de " + o[1];
         }
-        return a.getAttribute("data-ordre") - b.getAttribute("data-ordre");
+        fragment.appendChild(li);
       });
-      lis.forEach(function (li) { list.appendChild(li); });
+      list.textContent = "";
+      list.appendChild(fragment);
       var vide = list.nextElementSibling;
-      if (vide && vide.classList.contains("vide-filtre")) { vide.hidden = lis.some(function (li) { return !li.hidden; }); }
+      if (vide && vide.classList.contains("vide-filtre")) { vide.hidden = siens.some(function (it) { return it.ok; }); }
     });
+    plus.hidden = !tronque;
     var total = items.length;
     resultat.textContent = visibles === total && !o ? total + (total > 1 ? " entrées affichées." : " entrée affichée.")
       : visibles + " sur " + total + (total > 1 ? " entrées" : " entrée") +
-        (o ? ", triées par distance de " + o[1] : "") + ".";
+        (o ? ", triées par distance de " + o[1] : "") + "." +
+        (tronque ? " Les " + limite + " premières de chaque liste sont affichées." : "");
     memoriser(v, km);
   }
   function memoriser(v, km) {
@@ -190,13 +303,23 @@
     appliquer();
   }
 
+  /* « Afficher plus » after the last list when a filtered complete listing is cut */
+  var plus = element("button", "bouton-secondaire filtres-plus", "Afficher plus d'entrées");
+  plus.type = "button";
+  plus.hidden = true;
+  plus.addEventListener("click", function () { limite += LIMITE; appliquer(); });
+  if (lists.length) {
+    var dernier = lists[lists.length - 1].closest(".groupe") || lists[lists.length - 1];
+    dernier.parentNode.insertBefore(plus, dernier.nextSibling);
+  }
+
   form.hidden = false;
   if (window.matchMedia && window.matchMedia("(min-width: 64rem)").matches) {
     var plusFiltres = document.getElementById("plus-filtres");
     if (plusFiltres) { plusFiltres.open = true; }
   }
   form.addEventListener("submit", function (event) { event.preventDefault(); });
-  form.addEventListener("change", function (event) { if (event.target !== input) { appliquer(); } });
+  form.addEventListener("change", function (event) { if (event.target !== input) { limite = LIMITE; appliquer(); } });
   form.addEventListener("reset", function () {
     origine = null; datalist.textContent = ""; etat.textContent = "";
     window.setTimeout(appliquer, 0);

@@ -1,36 +1,253 @@
-/* Asso'cie — starts Pagefind's search UI on /recherche/ (French, from <html lang="fr">)
-   and runs the query of the header's search box (?q=…). Loaded after pagefind-ui.js. */
+/* Asso'cie — the search page (/recherche/) on Pagefind's JS API, without Pagefind's UI.
+
+   Why not Pagefind's UI: it loads every filter file up front, which costs about 350 KB per search
+   on a 10,000-entry site. Here a search loads only the index chunks of the words typed and the
+   fragments of the results shown; the filter values (pagefind.filters()) are loaded only when the
+   visitor opens the « Filtrer » panel, and a chosen filter loads only its own file.
+
+   The query, the order and the filters are reflected in the URL (?q=…&tri=date&region=…), so a
+   search can be shared; the header's search box submits to /recherche/?q=….
+   No innerHTML with data: results are built from DOM nodes and textContent, and Pagefind's excerpt
+   (text with <mark>) is parsed off-document and copied back as text and <mark> only. */
 (function () {
   "use strict";
-  function demarrer() {
-    var conteneur = document.getElementById("recherche");
-    if (!conteneur) { return; }
-    if (typeof window.PagefindUI !== "function") {
-      var indisponible = document.getElementById("recherche-indisponible");
-      if (indisponible) { indisponible.hidden = false; }
-      return;
+
+  // Pagefind filter name → URL parameter (the names are those of the data-pagefind-filter attributes)
+  var FILTRES = [
+    ["Type", "type"], ["Catégorie", "categorie"], ["Type de soutien", "soutien"],
+    ["Région", "region"], ["Département", "departement"], ["Taille", "taille"]
+  ];
+  var GENRES = { "Besoin": "besoin", "Offre": "offre", "Exemple": "exemple", "Organisation": "organisation" };
+  var PAR_PAGE = 10;
+  var ATTENTE_MS = 250;
+
+  var formulaire, champ, tri, panneau, zoneFiltres, etat, liste, suite;
+  var pagefind = null, chargement = null;
+  var choisis = {};          // filter name → value (from the URL or the panel)
+  var filtresCharges = false;
+  var resultats = [], montres = 0, numero = 0, minuterie = null;
+
+  function charger() {
+    if (!chargement) {
+      var bundle = formulaire.getAttribute("data-bundle") || "/pagefind/";
+      var adresse = new URL(bundle + "pagefind.js", window.location.href).href;
+      chargement = import(adresse).then(function (module) {
+        pagefind = module;
+        return Promise.resolve(module.options({ bundlePath: new URL(bundle, window.location.href).href }))
+          .then(function () { return module; });
+      });
+      chargement.catch(function () {
+        var indisponible = document.getElementById("recherche-indisponible");
+        if (indisponible) { indisponible.hidden = false; }
+        formulaire.hidden = true;
+      });
     }
-    var ui = new window.PagefindUI({
-      element: "#recherche",
-      bundlePath: conteneur.getAttribute("data-bundle") || undefined,
-      showSubResults: false,
-      showImages: false,
-      resetStyles: false,
-      pageSize: 10
-    });
-    // Pagefind's field has only a placeholder: give it an accessible name (RGAA 11.1).
-    function nommer() {
-      var champ = conteneur.querySelector("input");
-      if (!champ) { return false; }
-      champ.setAttribute("aria-label", "Rechercher dans l'annuaire");
-      return true;
-    }
-    if (!nommer() && window.MutationObserver) {
-      var observateur = new MutationObserver(function () { if (nommer()) { observateur.disconnect(); } });
-      observateur.observe(conteneur, { childList: true, subtree: true });
-    }
-    var q = new URLSearchParams(window.location.search).get("q");
-    if (q) { ui.triggerSearch(q); }
+    return chargement;
   }
+
+  // ---------------------------------------------------------------- URL
+  function lireAdresse() {
+    var params = new URLSearchParams(window.location.search);
+    champ.value = params.get("q") || "";
+    tri.value = params.get("tri") === "date" ? "date" : "";
+    choisis = {};
+    FILTRES.forEach(function (f) {
+      var v = params.get(f[1]);
+      if (v) { choisis[f[0]] = v; }
+    });
+  }
+
+  function ecrireAdresse() {
+    var params = new URLSearchParams();
+    var q = champ.value.trim();
+    if (q) { params.set("q", q); }
+    if (tri.value === "date") { params.set("tri", "date"); }
+    FILTRES.forEach(function (f) { if (choisis[f[0]]) { params.set(f[1], choisis[f[0]]); } });
+    var chaine = params.toString();
+    var adresse = window.location.pathname + (chaine ? "?" + chaine : "");
+    if (adresse !== window.location.pathname + window.location.search) {
+      window.history.replaceState(null, "", adresse);
+    }
+  }
+
+  // ---------------------------------------------------------------- filters panel
+  function chargerFiltres() {
+    if (filtresCharges) { return; }
+    filtresCharges = true;
+    charger().then(function (pf) { return pf.filters(); }).then(function (valeurs) {
+      zoneFiltres.textContent = "";
+      FILTRES.forEach(function (f, i) {
+        var options = Object.keys(valeurs[f[0]] || {}).sort(function (a, b) { return a.localeCompare(b, "fr"); });
+        if (choisis[f[0]] && options.indexOf(choisis[f[0]]) < 0) { options.unshift(choisis[f[0]]); }
+        if (!options.length) { return; }
+        var bloc = document.createElement("div");
+        bloc.className = "champ";
+        var etiquette = document.createElement("label");
+        etiquette.htmlFor = "filtre-" + f[1];
+        etiquette.textContent = f[0];
+        var select = document.createElement("select");
+        select.id = "filtre-" + f[1];
+        select.name = f[1];
+        var tous = document.createElement("option");
+        tous.value = "";
+        tous.textContent = "Tous";
+        select.appendChild(tous);
+        options.forEach(function (v) {
+          var o = document.createElement("option");
+          o.value = v;
+          o.textContent = v + (valeurs[f[0]] && valeurs[f[0]][v] ? " (" + valeurs[f[0]][v] + ")" : "");
+          select.appendChild(o);
+        });
+        select.value = choisis[f[0]] || "";
+        select.addEventListener("change", function () {
+          if (select.value) { choisis[f[0]] = select.value; } else { delete choisis[f[0]]; }
+          lancer(0);
+        });
+        bloc.appendChild(etiquette);
+        bloc.appendChild(select);
+        zoneFiltres.appendChild(bloc);
+        return i;
+      });
+    }).catch(function () {
+      filtresCharges = false;
+      zoneFiltres.textContent = "Les filtres n'ont pas pu être chargés.";
+    });
+  }
+
+  // ---------------------------------------------------------------- results
+  /** Pagefind's excerpt is HTML text with <mark>: keep its text and the <mark>s, nothing else. */
+  function extrait(html) {
+    var fragment = document.createDocumentFragment();
+    var doc = new DOMParser().parseFromString("<body>" + html + "</body>", "text/html");
+    (function copier(noeud) {
+      Array.prototype.forEach.call(noeud.childNodes, function (enfant) {
+        if (enfant.nodeType === 3) {
+          fragment.appendChild(document.createTextNode(enfant.nodeValue));
+        } else if (enfant.nodeType === 1 && enfant.nodeName === "MARK") {
+          var mark = document.createElement("mark");
+          mark.textContent = enfant.textContent;
+          fragment.appendChild(mark);
+        } else if (enfant.nodeType === 1) {
+          copier(enfant);
+        }
+      });
+    }(doc.body));
+    return fragment;
+  }
+
+  function badge(texte, classe) {
+    var span = document.createElement("span");
+    span.className = "badge " + classe;
+    span.textContent = texte;
+    return span;
+  }
+
+  function premier(filtres, nom) {
+    var v = filtres && filtres[nom];
+    return Array.isArray(v) ? v[0] : v;
+  }
+
+  function sur(adresse) {
+    // only same-origin links (Pagefind's URLs are site paths)
+    try {
+      var u = new URL(adresse, window.location.href);
+      return u.origin === window.location.origin ? u.href : null;
+    } catch (e) { return null; }
+  }
+
+  function element(donnees) {
+    var li = document.createElement("li");
+    var genreLibelle = premier(donnees.filters, "Type");
+    var genre = GENRES[genreLibelle] || "";
+    li.className = "resultat carte" + (genre ? " carte-" + genre : "");
+    var titre = document.createElement("h2");
+    titre.className = "resultat-titre carte-titre";
+    var lien = document.createElement("a");
+    var cible = sur(donnees.url);
+    if (cible) { lien.href = cible; }
+    lien.textContent = (donnees.meta && donnees.meta.title) || donnees.url;
+    titre.appendChild(lien);
+    li.appendChild(titre);
+    var badges = document.createElement("p");
+    badges.className = "resultat-badges";
+    if (genreLibelle) { badges.appendChild(badge(genreLibelle, "badge-" + (genre || "statut"))); }
+    var soutien = premier(donnees.filters, "Type de soutien");
+    if (soutien) { badges.appendChild(badge(soutien, "badge-statut")); }
+    var lieu = premier(donnees.filters, "Département") || premier(donnees.filters, "Région");
+    var region = premier(donnees.filters, "Région");
+    if (lieu) { badges.appendChild(badge(lieu + (region && region !== lieu ? " · " + region : ""), "badge-statut")); }
+    if (badges.childNodes.length) { li.appendChild(badges); }
+    if (donnees.excerpt) {
+      var p = document.createElement("p");
+      p.className = "resultat-extrait";
+      p.appendChild(extrait(donnees.excerpt));
+      li.appendChild(p);
+    }
+    return li;
+  }
+
+  function afficherSuite(mon) {
+    var lot = resultats.slice(montres, montres + PAR_PAGE);
+    return Promise.all(lot.map(function (r) { return r.data(); })).then(function (donnees) {
+      if (mon !== numero) { return; }
+      var fragment = document.createDocumentFragment();
+      donnees.forEach(function (d) { fragment.appendChild(element(d)); });
+      liste.appendChild(fragment);
+      montres += lot.length;
+      suite.hidden = montres >= resultats.length;
+    });
+  }
+
+  function lancer(delai) {
+    var mon = ++numero;
+    window.clearTimeout(minuterie);
+    ecrireAdresse();
+    var q = champ.value.trim();
+    liste.textContent = "";
+    suite.hidden = true;
+    resultats = [];
+    montres = 0;
+    if (!q && !Object.keys(choisis).length) { etat.textContent = ""; return; }
+    etat.textContent = "Recherche en cours…";
+    minuterie = window.setTimeout(function () {
+      charger().then(function (pf) {
+        var options = { filters: {}, sort: {} };
+        Object.keys(choisis).forEach(function (k) { options.filters[k] = choisis[k]; });
+        if (tri.value === "date") { options.sort = { date: "desc" }; }
+        return pf.search(q || null, options);
+      }).then(function (recherche) {
+        if (mon !== numero || !recherche) { return; }
+        resultats = recherche.results || [];
+        var n = resultats.length;
+        etat.textContent = n === 0 ? "Aucun résultat." : (n === 1 ? "1 résultat." : n + " résultats.");
+        return afficherSuite(mon);
+      }).catch(function () {
+        if (mon === numero) { etat.textContent = "La recherche a échoué."; }
+      });
+    }, delai);
+  }
+
+  function demarrer() {
+    formulaire = document.getElementById("recherche");
+    if (!formulaire) { return; }
+    champ = document.getElementById("q-recherche");
+    tri = document.getElementById("tri-recherche");
+    panneau = document.getElementById("recherche-filtres");
+    zoneFiltres = document.getElementById("recherche-filtres-champs");
+    etat = document.getElementById("recherche-etat");
+    liste = document.getElementById("resultats");
+    suite = document.getElementById("resultats-suite");
+    lireAdresse();
+    var entete = document.getElementById("q-entete");
+    if (entete && champ.value) { entete.value = champ.value; }
+    formulaire.addEventListener("submit", function (ev) { ev.preventDefault(); lancer(0); });
+    champ.addEventListener("input", function () { lancer(ATTENTE_MS); });
+    tri.addEventListener("change", function () { lancer(0); });
+    suite.addEventListener("click", function () { afficherSuite(numero); });
+    panneau.addEventListener("toggle", function () { if (panneau.open) { chargerFiltres(); } });
+    if (Object.keys(choisis).length) { panneau.open = true; chargerFiltres(); }
+    if (champ.value || Object.keys(choisis).length) { lancer(0); }
+  }
+
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", demarrer); } else { demarrer(); }
 }());
