@@ -48,7 +48,7 @@ class SiteData:
 
 def run_pipeline(content_dir: Path, build_date: dt.date, include_fictitious: bool = True,
                  match_settings: Any = None, root: Path | None = None, cache_dir: Path | None = None) -> SiteData:
-    from .matching import MatchSettings, inspiring_examples, match
+    from .matching import ExampleIndex, MatchSettings, match
     from .territories import load_geography
 
     geo = load_geography()
@@ -76,7 +76,8 @@ def run_pipeline(content_dir: Path, build_date: dt.date, include_fictitious: boo
     settings = match_settings or MatchSettings()
     matches = match(needs, offers, build_date, settings)
     examples = listed["exemple"]
-    examples_for = {(e.kind, e.id): inspiring_examples(e, examples, k=3) for e in listed["besoin"] + listed["offre"]}
+    example_index = ExampleIndex(examples)
+    examples_for = {(e.kind, e.id): example_index.for_entry(e, k=3) for e in listed["besoin"] + listed["offre"]}
     return SiteData(corpus=corpus, build_date=build_date, geography=geo, listed=listed, expired=expired,
                     matches=matches, examples_for=examples_for,
                     warnings=[p for p in result.problems if not p.is_error], include_fictitious=include_fictitious)
