@@ -106,6 +106,9 @@ ASSOCIE_BUILD_DATE = os.environ.get("ASSOCIE_BUILD_DATE") or None
 # Demo entries (fictif: true) are shown with a badge; False leaves them out entirely.
 ASSOCIE_INCLUDE_FICTITIOUS = True
 # Suggestions kept per need and per offer (matching.MatchSettings.k).
+# Pages rendered by this many processes (Jinja rendering is most of a large build).
+ASSOCIE_RENDER_WORKERS = min(2, os.cpu_count() or 1)
+
 ASSOCIE_MATCHES_PER_ENTRY = 5
 # Inspiring examples shown on a need or offer (« Ils l'ont fait »).
 ASSOCIE_EXAMPLES_PER_ENTRY = 3

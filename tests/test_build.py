@@ -539,6 +539,15 @@ def test_two_builds_of_the_same_content_on_the_same_date_are_byte_identical(site
     assert not different, different[:10]
 
 
+def test_rendering_in_one_or_two_processes_writes_the_same_site(site, tmp_path):
+    single = tmp_path / "single"
+    assert not pelican_build(single, ASSOCIE_RENDER_WORKERS=1)
+    files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    assert len(files) > 200  # enough pages for the default build to have forked
+    assert files == sorted(p.relative_to(single).as_posix() for p in single.rglob("*") if p.is_file())
+    assert all((site / rel).read_bytes() == (single / rel).read_bytes() for rel in files)
+
+
 def test_no_clock_in_templates_or_renderer():
     sources = [*(ROOT / "theme" / "templates").glob("*.html"), ROOT / "plugins" / "associe" / "rendering.py"]
     for source in sources:

@@ -35,6 +35,8 @@ import json
 import logging
 import os
 import re
+import sys
+import traceback
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -664,15 +666,56 @@ class AssocieGenerator(Generator):
         common = {"M": self.model, "P": self.model.paths, "build_date": self.site.build_date,
                   "build_date_fr": french_date(self.site.build_date),
                   "contribute": self.settings.get("ASSOCIE_CONTRIBUTE_PATH", "contribuer").strip("/")}
-        for page in sorted(self.pages(), key=lambda p: p["path"]):
-            variables = {**common, **page}
-            template = self.get_template(variables.pop("template"))
-            writer.write_file(Paths.file(page["path"]), template, self.context, relative_urls=relative, **variables)
-            self.pages_written += 1
+        pages = sorted(self.pages(), key=lambda p: p["path"])
+
+        def render(share: list[dict]) -> None:
+            for page in share:
+                variables = {**common, **page}
+                template = self.get_template(variables.pop("template"))
+                writer.write_file(Paths.file(page["path"]), template, self.context, relative_urls=relative, **variables)
+
+        workers = int(self.settings.get("ASSOCIE_RENDER_WORKERS") or 1)
+        if workers > 1 and hasattr(os, "fork") and len(pages) >= 200:
+            self._render_in_processes(render, pages, workers)
+        else:
+            render(pages)
+        self.pages_written += len(pages)
         self._write_autocomplete()
         self._write_listing_indexes()
         self._report()
         self._exports_hook()
+
+    @staticmethod
+    def _render_in_processes(render, pages: list[dict], workers: int) -> None:
+        """Render ``pages`` in ``workers`` forked processes (every page is still written once).
+
+        Jinja rendering is most of a large build and Pelican has no parallelism; the pages are
+        independent, so forked children (which share the already built context) each write one
+        share. Any failure in a child fails the build."""
+        children = []
+        for worker in range(1, workers):
+            pid = os.fork()
+            if pid == 0:  # child: render its share, never return into Pelican
+                status = 0
+                try:
+                    render(pages[worker::workers])
+                except BaseException:  # noqa: BLE001 - reported, then the parent fails the build
+                    traceback.print_exc()
+                    status = 1
+                finally:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    os._exit(status)
+            children.append(pid)
+        failed = False
+        try:
+            render(pages[0::workers])
+        finally:
+            for pid in children:
+                _, status = os.waitpid(pid, 0)
+                failed = failed or status != 0
+        if failed:
+            raise RuntimeError("le rendu des pages a échoué dans un processus de rendu (voir l'erreur ci-dessus)")
 
     # -- pages -------------------------------------------------------------------------------
     def pages(self) -> Iterable[dict]:
