@@ -84,6 +84,18 @@ def value_slug(value: str) -> str:
     return value.replace("_", "-")
 
 
+
+class _ErrorRecords(logging.Handler):
+    """Counts the ERROR records logged in a rendering child process."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        sys.stderr.write(f"erreur : {record.getMessage()}\n")
+
 class Paths:
     """Every URL of the site, relative to its root (no leading slash, trailing slash for pages).
 
@@ -697,8 +709,11 @@ class AssocieGenerator(Generator):
             pid = os.fork()
             if pid == 0:  # child: render its share, never return into Pelican
                 status = 0
+                errors = _ErrorRecords()
+                logging.getLogger().addHandler(errors)  # an error logged here must fail the build too
                 try:
                     render(pages[worker::workers])
+                    status = 1 if errors.count else 0
                 except BaseException:  # noqa: BLE001 - reported, then the parent fails the build
                     traceback.print_exc()
                     status = 1
