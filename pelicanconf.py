@@ -100,6 +100,9 @@ LOAD_CONTENT_CACHE = False
 # ---------------------------------------------------------------------------- Asso'cie
 # Folder of the YAML entries (organisations/, besoins/, offres/, exemples/).
 ASSOCIE_CONTENT_PATH = str(_HERE / "content")
+# Parsed and schema-checked entries are kept here between builds (keyed by each file's content
+# hash; dropped when the schemas or the validator change). None: no cache.
+ASSOCIE_CACHE_PATH = os.environ.get("ASSOCIE_CACHE_PATH") or str(_HERE / ".cache" / "associe")
 # Build date: None = today. Set it (AAAA-MM-JJ or datetime.date) for tests and reproducible
 # builds: two builds of the same content on the same date are byte-identical.
 ASSOCIE_BUILD_DATE = os.environ.get("ASSOCIE_BUILD_DATE") or None

@@ -663,7 +663,8 @@ class AssocieGenerator(Generator):
         root = self.settings.get("ASSOCIE_ROOT")
         self.site = run_pipeline(content, self._build_date(),
                                  include_fictitious=bool(self.settings.get("ASSOCIE_INCLUDE_FICTITIOUS", True)),
-                                 match_settings=match_settings, root=Path(root) if root else None)
+                                 match_settings=match_settings, root=Path(root) if root else None,
+                                 cache_dir=Path(cache) if (cache := self.settings.get("ASSOCIE_CACHE_PATH")) else None)
         for warning in self.site.warnings:
             logger.warning("%s", warning)
         self.model = SiteModel(self.site, self.settings)
