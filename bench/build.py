@@ -1,6 +1,6 @@
 """End-to-end build benchmark: a synthetic directory of N entries built like ``associe build``.
 
-    python bench/build.py --entries 10000 [--warm] [--seed 1] [--keep DIR] [--profile FILE]
+    python bench/build.py --entries 10000 [--warm] [--seed 1] [--keep DIR] [--workers N] [--profile FILE] [--json FILE]
 
 N counts every YAML file: 80 % needs and offers (half each), 16 % organisations, 4 % examples
 (the proportions of ``bench/synthetic.py``). The directory is generated once by
@@ -20,17 +20,22 @@ only wraps the stage functions with timers (nothing in the product code is chang
     index          ``indexing.build_search_index``: the Pagefind CLI and the bundle's canonicalisation
     finish         the end of ``build_site`` and the interpreter's exit
 
-For each stage: wall time, CPU time and peak memory *during that stage* (the process's VmHWM is
-reset at each stage through ``/proc/self/clear_refs``; for ``index`` it is the Python process's
-resident memory plus Pagefind's own peak, i.e. what the machine holds while Pagefind runs).
+For each stage: wall time, CPU time (ours plus that of the processes waited for during the
+stage: forked render workers, Pagefind) and peak memory of the process tree *during that stage*:
+the Python process's VmHWM, reset at each stage through ``/proc/self/clear_refs``; plus, sampled,
+the private memory of forked render workers and Pagefind's own VmHWM (see ``TreeSampler``). For
+``index`` the peak is the Python process's resident memory plus Pagefind's peak, i.e. what the
+machine holds while Pagefind runs.
 
-Cold (default): no cache, empty output folder. ``--warm``: a first build fills the validation
-cache (``CheckCache``), then one need is added and the site rebuilt into the same folder; the
-figures are those of that rebuild. The product's generator does not pass a cache folder to
-``run_pipeline`` yet: the child passes ``cache_dir`` itself (see docs/performance.md).
+Cold (default): no validation cache (``ASSOCIE_CACHE_PATH`` = None, never the project's
+``.cache/``), empty output folder. ``--warm``: a first build fills a cache in a temporary folder,
+then one need is added and the site rebuilt into the same output folder; the figures are those of
+that rebuild. ``--workers N`` overrides ``ASSOCIE_RENDER_WORKERS``; ``--profile FILE`` writes a
+cProfile (CPU time) of the measured build's main process; ``--json FILE`` keeps the figures.
 
 The last line is exactly ``total_s=<seconds> peak_mb=<MB>`` (wall time of the build subprocess,
-largest stage peak). Figures vary with the machine's load: the header prints the load average.
+largest stage peak). Figures vary with the machine's load: the header prints the load average
+and the code revision; compare CPU times when the machine is shared.
 """
 from __future__ import annotations
 
@@ -120,6 +125,18 @@ def add_one_entry(content: Path) -> Path:
     return target
 
 
+def code_revision() -> str:
+    """``<commit>`` or ``<commit>+dirty`` (uncommitted changes to plugins/, theme/ or pelicanconf.py)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "plugins", "theme", "pelicanconf.py"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
 def output_size(output: Path) -> dict:
     files = html = size = bundle_files = bundle_size = 0
     for root, _dirs, names in os.walk(output):
@@ -137,15 +154,23 @@ def output_size(output: Path) -> dict:
 
 
 # ------------------------------------------------------------------------------ the child: one build
-_KIB = re.compile(r"^(VmHWM|VmRSS):\s+(\d+) kB", re.M)
+_STATUS = re.compile(r"^(VmHWM|VmRSS):\s+(\d+) kB", re.M)
+_PRIVATE = re.compile(r"^Private_(?:Clean|Dirty):\s+(\d+) kB", re.M)
 
 
-def _memory_kib() -> dict[str, int]:
-    with open("/proc/self/status") as status:
-        return {name: int(value) for name, value in _KIB.findall(status.read())}
+def _status_kib(pid: int | str = "self") -> dict[str, int]:
+    with open(f"/proc/{pid}/status") as status:
+        return {name: int(value) for name, value in _STATUS.findall(status.read())}
+
+
+def _private_kib(pid: int) -> int:
+    """Pages of ``pid`` that no other process shares (a forked worker's own memory)."""
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        return sum(int(value) for value in _PRIVATE.findall(rollup.read()))
 
 
 def _reset_peak() -> bool:
+    """Reset this process's VmHWM (Linux ≥ 4.0), so that each stage reports its own peak."""
     try:
         with open("/proc/self/clear_refs", "w") as handle:
             handle.write("5")
@@ -154,46 +179,31 @@ def _reset_peak() -> bool:
         return False
 
 
-class Recorder:
-    """Stage boundaries: ``close(name)`` ends the current stage under ``name`` and starts the next."""
-
-    def __init__(self, spawned: float):
-        self.stages: dict[str, dict] = {}
-        self.resettable = _reset_peak()
-        self.wall, self.cpu = spawned, 0.0          # the startup stage began when the parent spawned us
-        self.children_peak_kib = 0
-
-    def close(self, name: str, extra_peak_kib: int = 0, extra_cpu: float = 0.0) -> None:
-        now, cpu = time.time(), time.process_time()
-        memory = _memory_kib()
-        peak = memory.get("VmHWM", 0) if self.resettable else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        stage = self.stages.setdefault(name, {"wall_s": 0.0, "cpu_s": 0.0, "peak_kib": 0})
-        stage["wall_s"] += now - self.wall
-        stage["cpu_s"] += cpu - self.cpu + extra_cpu
-        stage["peak_kib"] = max(stage["peak_kib"], peak + extra_peak_kib)
-        self.wall, self.cpu = now, cpu
-        _reset_peak()
-
-
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
 class TreeSampler(threading.Thread):
-    """Memory of this process's descendants (Pagefind), sampled every ``interval`` seconds.
+    """Memory of the whole process tree while it has descendants (render workers, Pagefind).
 
-    ``RUSAGE_CHILDREN``'s max RSS cannot be used for Pagefind: on Linux a child started by
-    fork/vfork + exec inherits its parent's high-water mark (here the whole Python build), so it
-    would report the Python process's peak. ``/proc/<pid>/status`` VmHWM is the new program's own."""
+    The Python process's own peak is exact (VmHWM, reset at every stage). Descendants are sampled:
+    a forked render worker shares most of its pages with us, so it counts for its private pages
+    only (``smaps_rollup``; every ``slow`` seconds, reading it costs a few ms); a program started
+    by exec (Pagefind) counts for its own VmHWM, read every ``fast`` seconds. ``RUSAGE_CHILDREN``'s
+    max RSS cannot be used for either: a fork shares our pages, and on Linux a child started by
+    fork/vfork + exec inherits its parent's high-water mark (the whole Python build)."""
 
-    def __init__(self, interval: float = 0.05):
+    def __init__(self, fast: float = 0.05, slow: float = 0.5):
         super().__init__(daemon=True)
-        self.interval = interval
+        self.fast, self.slow = fast, slow
         self.me = os.getpid()
-        self.hwm: dict[int, int] = {}            # descendant pid -> its VmHWM (KiB), last seen
-        self.concurrent = 0                      # largest (our VmRSS + descendants' VmRSS) seen
+        self.lock = threading.Lock()
         self.halt = threading.Event()
+        self.tree_kib = 0          # largest (our RSS + descendants' own memory) seen in the current stage
+        self.exec_hwm_kib = 0      # largest VmHWM of an exec'd descendant (Pagefind) in the current stage
+        self.base_kib = 0          # our RSS when that descendant was first seen
+        self._last_slow = 0.0
 
     def _descendants(self) -> list[int]:
         parent_of: dict[int, int] = {}
@@ -212,24 +222,77 @@ class TreeSampler(threading.Thread):
         return found
 
     def sample(self) -> None:
-        total = _memory_kib().get("VmRSS", 0)
-        for pid in self._descendants():
+        descendants = self._descendants()
+        if not descendants:
+            return
+        now = time.monotonic()
+        mine = _status_kib().get("VmRSS", 0)
+        total, slow_due = mine, now - self._last_slow >= self.slow
+        for pid in descendants:
             try:
-                with open(f"/proc/{pid}/status") as status:
-                    memory = {name: int(value) for name, value in _KIB.findall(status.read())}
+                exe = os.readlink(f"/proc/{pid}/exe")
+                if exe == os.readlink("/proc/self/exe"):      # a forked worker (or a Python helper)
+                    if not slow_due:
+                        continue
+                    total += _private_kib(pid)
+                else:                                          # Pagefind's binary
+                    hwm = _status_kib(pid).get("VmHWM", 0)
+                    with self.lock:
+                        if not self.exec_hwm_kib:
+                            self.base_kib = mine
+                        self.exec_hwm_kib = max(self.exec_hwm_kib, hwm)
+                    total += hwm
             except OSError:
                 continue
-            self.hwm[pid] = max(self.hwm.get(pid, 0), memory.get("VmHWM", 0))
-            total += memory.get("VmRSS", 0)
-        self.concurrent = max(self.concurrent, total)
+        if slow_due:
+            self._last_slow = now
+        with self.lock:
+            self.tree_kib = max(self.tree_kib, total)
+
+    def take(self) -> tuple[int, int, int]:
+        """(tree peak, exec'd descendant's peak, our RSS then) since the last call; resets them."""
+        with self.lock:
+            values = (self.tree_kib, self.exec_hwm_kib, self.base_kib)
+            self.tree_kib = self.exec_hwm_kib = self.base_kib = 0
+        return values
 
     def run(self) -> None:
-        while not self.halt.wait(self.interval):
+        while not self.halt.wait(self.fast):
             self.sample()
 
     def stop(self) -> None:
         self.halt.set()
         self.join()
+
+
+class Recorder:
+    """Stage boundaries: ``close(name)`` ends the current stage under ``name`` and starts the next.
+
+    A stage's CPU time is ours plus that of the descendants waited for during it (render
+    workers, Pagefind); its peak is the largest memory the process tree held during it."""
+
+    def __init__(self, spawned: float):
+        self.stages: dict[str, dict] = {}
+        self.resettable = _reset_peak()
+        self.wall, self.cpu = spawned, 0.0          # the startup stage began when the parent spawned us
+        self.children_cpu = _children_cpu()
+        self.sampler = TreeSampler()
+        self.sampler.start()
+
+    def close(self, name: str) -> None:
+        now, cpu, children_cpu = time.time(), time.process_time(), _children_cpu()
+        own = (_status_kib().get("VmHWM", 0) if self.resettable
+               else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        tree, exec_peak, base = self.sampler.take()
+        stage = self.stages.setdefault(name, {"wall_s": 0.0, "cpu_s": 0.0, "peak_kib": 0})
+        stage["wall_s"] += now - self.wall
+        stage["cpu_s"] += (cpu - self.cpu) + (children_cpu - self.children_cpu)
+        # Pagefind at its peak while we wait, holding our memory: an upper bound of what the machine needs.
+        stage["peak_kib"] = max(stage["peak_kib"], own, tree, base + exec_peak if exec_peak else 0)
+        if exec_peak:
+            stage["exec_peak_kib"] = max(stage.get("exec_peak_kib", 0), exec_peak)
+        self.wall, self.cpu, self.children_cpu = now, cpu, children_cpu
+        _reset_peak()
 
 
 def child(spec: dict) -> int:
@@ -258,10 +321,16 @@ def child(spec: dict) -> int:
         wrapper.__wrapped__ = original
         setattr(module, name, wrapper)
 
+    def settings_done(settings):
+        info["render_workers"] = settings.get("ASSOCIE_RENDER_WORKERS", 1)
+        info["cache_path"] = settings.get("ASSOCIE_CACHE_PATH")
+
     def pipeline_start(args, kwargs):
         recorder.close("startup")
+        # A generator that does not read ASSOCIE_CACHE_PATH yet: pass the cache folder ourselves.
         if cache_dir is not None and kwargs.get("cache_dir") is None:
             kwargs["cache_dir"] = cache_dir
+        info["cache_dir"] = str(kwargs.get("cache_dir")) if kwargs.get("cache_dir") else None
 
     def check_done(result):
         recorder.close("load_validate")
@@ -273,34 +342,21 @@ def child(spec: dict) -> int:
         info["expired"] = len(site.expired)
         info["pairs"] = len(getattr(site.matches, "pairs", None) or [])
 
-    index_state: dict = {}
-
-    def index_start(args, kwargs):
-        recorder.close("render")
-        index_state["cpu"] = _children_cpu()
-        index_state["rss_kib"] = _memory_kib().get("VmRSS", 0)
-        index_state["sampler"] = sampler = TreeSampler()
-        sampler.start()
-
-    def index_done(_result):
-        sampler = index_state["sampler"]
-        sampler.stop()
-        recorder.close("index", extra_cpu=_children_cpu() - index_state["cpu"])
-        pagefind = max(sampler.hwm.values(), default=0)
-        stage = recorder.stages["index"]
-        # What the machine holds while Pagefind runs: the Python build (waiting) plus Pagefind at its peak.
-        stage["peak_kib"] = max(stage["peak_kib"], sampler.concurrent, index_state["rss_kib"] + pagefind)
-        stage["pagefind_peak_kib"] = pagefind
-
+    wrap(build, "pelican_settings", after=settings_done)
     wrap(rendering, "run_pipeline", before=pipeline_start, after=pipeline_done)
     wrap(pipeline, "check", after=check_done)
     wrap(pipeline, "enrich", after=lambda _r: recorder.close("enrich"))
     wrap(exports, "write_exports", before=lambda a, k: recorder.close("render"),
          after=lambda _r: recorder.close("exports"))
-    wrap(indexing, "build_search_index", before=index_start, after=index_done)
+    wrap(indexing, "build_search_index", before=lambda a, k: recorder.close("render"),
+         after=lambda _r: recorder.close("index"))
 
+    extra = {"ASSOCIE_CACHE_PATH": str(cache_dir) if cache_dir else None}   # cold: never the project's cache
+    if spec.get("workers"):
+        extra["ASSOCIE_RENDER_WORKERS"] = spec["workers"]
     run = lambda: build.build_site(Path(spec["output"]), dt.date.fromisoformat(spec["build_date"]),  # noqa: E731
-                                   Path(spec["content"]), include_fictitious=True, search_index=spec["index"])
+                                   Path(spec["content"]), include_fictitious=True, search_index=spec["index"],
+                                   extra_settings=extra)
     if spec.get("profile"):
         import cProfile
 
@@ -313,6 +369,7 @@ def child(spec: dict) -> int:
         # without the index, the time after the exports is Pelican's end: part of the render
         recorder.close("render")
     recorder.close("finish")                # the end of build_site (it counts the HTML pages)
+    recorder.sampler.stop()
     Path(spec["result"]).write_text(json.dumps({"status": status, "stages": recorder.stages, "info": info,
                                                 "resettable": recorder.resettable,
                                                 "finish_wall": time.time()}), encoding="utf-8")
@@ -321,14 +378,14 @@ def child(spec: dict) -> int:
 
 # ------------------------------------------------------------------------------ the parent
 def run_build(content: Path, output: Path, cache: Path | None, index: bool, profile: Path | None,
-              label: str) -> dict:
+              label: str, workers: int | None = None) -> dict:
     """One build in a fresh interpreter; its figures (stages, total, peak)."""
     with tempfile.NamedTemporaryFile(prefix="bench-result-", suffix=".json", delete=False) as handle:
         result_path = Path(handle.name)
     spawned = time.time()
     spec = {"content": str(content), "output": str(output), "cache": str(cache) if cache else None,
             "build_date": BUILD_DATE, "index": index, "profile": str(profile) if profile else None,
-            "result": str(result_path), "spawned": spawned}
+            "result": str(result_path), "spawned": spawned, "workers": workers}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     completed = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)],
@@ -366,8 +423,8 @@ def print_stages(data: dict) -> None:
             continue
         line = (f"stage={name} wall_s={stage['wall_s']:.2f} cpu_s={stage['cpu_s']:.2f} "
                 f"peak_mb={stage['peak_kib'] / 1024:.0f}")
-        if "pagefind_peak_kib" in stage:
-            line += f" pagefind_peak_mb={stage['pagefind_peak_kib'] / 1024:.0f}"
+        if name == "index":
+            line += f" pagefind_peak_mb={stage.get('exec_peak_kib', 0) / 1024:.0f}"
         print(line, flush=True)
 
 
@@ -380,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="garder le site construit dans ce dossier (remplacé s'il existe)")
     parser.add_argument("--profile", type=Path, help="profil cProfile (temps CPU) de la construction mesurée (fausse les temps)")
     parser.add_argument("--json", type=Path, help="écrire aussi les mesures dans ce fichier JSON")
+    parser.add_argument("--workers", type=int,
+                        help="processus de rendu (ASSOCIE_RENDER_WORKERS ; défaut : celui de pelicanconf.py)")
     parser.add_argument("--no-index", dest="index", action="store_false", help="sans index Pagefind")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -393,8 +452,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{counts['organisations']} organisations, {counts['examples']} exemples), seed {args.seed}, "
           f"{'warm (rebuild after adding one entry)' if args.warm else 'cold'}"
           f"{'' if args.index else ', no search index'}", flush=True)
-    print(f"# machine: {os.cpu_count()} CPU, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
-          flush=True)
+    revision = code_revision()
+    print(f"# machine: {os.cpu_count()} CPU, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+          f"code {revision}", flush=True)
     started = time.perf_counter()
     data_dir, reused = ensure_data(args.entries, args.seed)
     shown = data_dir.relative_to(ROOT) if data_dir.is_relative_to(ROOT) else data_dir
@@ -406,20 +466,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.warm:
             content, cache = work / "content", work / "cache"
             link_copy(data_dir, content)
-            first = run_build(content, output, cache, args.index, None, "fill")
+            first = run_build(content, output, cache, args.index, None, "fill", args.workers)
             print(f"# first build (fills the cache): total_s={first['total_s']:.2f} "
                   f"peak_mb={first['peak_kib'] / 1024:.0f}", flush=True)
             added = add_one_entry(content)
             print(f"# added: {added.relative_to(content)}", flush=True)
-            data = run_build(content, output, cache, args.index, args.profile, "rebuild")
+            data = run_build(content, output, cache, args.index, args.profile, "rebuild", args.workers)
         else:
-            data = run_build(data_dir, output, None, args.index, args.profile, "cold")
+            data = run_build(data_dir, output, None, args.index, args.profile, "cold", args.workers)
         info = data.get("info", {})
         if info.get("listed"):
             listed = info["listed"]
             print(f"# listed: {listed.get('besoin', 0)} besoins, {listed.get('offre', 0)} offres, "
                   f"{listed.get('organisation', 0)} organisations, {listed.get('exemple', 0)} exemples; "
                   f"{info.get('expired', 0)} expired; {info.get('pairs', 0)} suggested pairs", flush=True)
+        print(f"# render workers: {info.get('render_workers')}; validation cache: {info.get('cache_dir') or 'none'}",
+              flush=True)
         if not data.get("resettable"):
             print("# note: /proc/self/clear_refs unavailable: stage peaks are the process's peak so far", flush=True)
         print(f"# cross-check: RUSAGE_CHILDREN max RSS {data['rusage_children_peak_kib'] / 1024:.0f} MB "
@@ -436,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"# site kept in {args.keep}", flush=True)
         if args.json:
             record = {"entries": args.entries, "seed": args.seed, "mode": "warm" if args.warm else "cold",
-                      "index": args.index, "load_average": os.getloadavg(), "counts": counts, "output": size,
+                      "index": args.index, "load_average": os.getloadavg(), "code": revision, "counts": counts, "output": size,
                       **{k: data[k] for k in ("stages", "info", "total_s", "cpu_s", "peak_kib")}}
             if args.warm:
                 record["first_build"] = {k: first[k] for k in ("stages", "total_s", "cpu_s", "peak_kib")}
