@@ -47,6 +47,7 @@ from .paths import ROOT
 from .pipeline import is_open
 from .records import Entry
 from .vocabulary import label, load_vocabularies
+from .dates import MONTHS
 
 #: The key under which ``gaps_export`` goes into ``/donnees/annuaire.json``.
 GAPS_EXPORT_KEY = "lacunes"
@@ -59,8 +60,6 @@ UNKNOWN_SIZE_LABEL = "Taille non renseignée"
 DEFAULT_MONTHS = 24
 GIT_TIMEOUT_S = 60
 
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-             "octobre", "novembre", "décembre")
 KIND_OF_FOLDER = {"besoins": "besoin", "offres": "offre"}
 _DATE_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -459,7 +458,7 @@ def _fill(report: GapReport, needs: list[Entry], offers: list[Entry], unmatched_
             before[entry.kind] += 1
         else:
             counts[(key, entry.kind)] += 1
-    report.months = [MonthRow(f"{y:04d}-{m:02d}", f"{MONTHS_FR[m - 1]} {y}", counts[((y, m), "besoin")],
+    report.months = [MonthRow(f"{y:04d}-{m:02d}", f"{MONTHS[m - 1]} {y}", counts[((y, m), "besoin")],
                               counts[((y, m), "offre")]) for y, m in window]
     report.published_before = {"besoins": before["besoin"], "offres": before["offre"]}
 

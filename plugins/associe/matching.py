@@ -47,6 +47,7 @@ from typing import Any, Iterable, Mapping
 
 from .records import Entry
 from .vocabulary import label
+from .dates import MONTHS, french_date, to_date  # noqa: F401 - re-exported
 
 try:  # the shared implementation and radius, so that distances agree with the territory pages
     from .territories import EARTH_RADIUS_KM, haversine_km
@@ -155,29 +156,6 @@ class MatchResult:
 
 
 # ------------------------------------------------------------------ dates and French formatting
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre")
-
-
-def to_date(value: Any) -> dt.date | None:
-    """A `date`, or an ISO ``AAAA-MM-JJ`` string as the strict loader keeps it; None otherwise."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def french_date(day: dt.date) -> str:
-    """« 31 mars 2027 », « 1er mai 2026 »."""
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
 def is_open_on(entry: Entry, build_date: dt.date) -> bool:
     """Status ouvert/en_cours and ``date_publication <= build_date <= valable_jusqu_au``."""
     published, until = to_date(entry.get("date_publication")), to_date(entry.get("valable_jusqu_au"))

@@ -52,6 +52,7 @@ from .pipeline import SiteData, is_open, run_pipeline
 from .records import Entry
 from .vocabulary import label as vocab_label
 from .vocabulary import load_vocabularies
+from .dates import MONTHS, french_date, to_date  # noqa: F401 - used by templates too
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +65,6 @@ KIND_PLURAL = {"besoin": "Besoins", "offre": "Offres", "exemple": "Exemples de p
 INDEX_COLUMNS = ("id", "titre", "url", "kind", "type", "categorie", "thematiques", "region", "departement",
                  "statut", "taille", "lat", "lon", "date", "meta", "org", "dates", "badge", "fictif")
 LISTING_PAGE_SIZE = 50   # cards per listing page (setting ASSOCIE_LISTING_PAGE_SIZE)
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre")
 MAP_BUCKETS = ((0, "c0", "aucune"), (1, "c1", "1"), (2, "c2", "2 à 4"), (5, "c3", "5 à 9"), (10, "c4", "10 et plus"))
 EXTERNAL_REL = "nofollow ugc noopener noreferrer"
 ROOT_MARK = "\x00racine\x00"   # stands for SITEURL in cached cards (control characters never reach content)
@@ -160,27 +159,6 @@ class Paths:
 
 
 # ------------------------------------------------------------------------------------ text helpers
-def to_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def french_date(value: Any) -> str:
-    """« 1er octobre 2026 », « 31 mars 2027 »; '' for no date."""
-    day = to_date(value)
-    if day is None:
-        return ""
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """« 0 annonce », « 1 annonce », « 12 annonces » (French: 0 and 1 are singular)."""
     word = singular if count <= 1 else (plural_form or singular + "s")

@@ -28,6 +28,7 @@ from .paths import FOLDER_OF_KIND, KIND_FOLDERS, ROOT, SCHEMAS_DIR
 from .problems import Problem
 from .records import Corpus, Entry
 from .vocabulary import load_vocabularies
+from .dates import french_date, one_year_after  # noqa: F401 - re-exported
 
 KINDS = ("organisation", "besoin", "offre", "exemple")
 VOCABULARY_OF_FIELD = {
@@ -353,19 +354,6 @@ def parse_date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
-
-
-def one_year_after(day: dt.date) -> dt.date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + 1, day=28)
-
-
-def french_date(day: dt.date) -> str:
-    months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-              "octobre", "novembre", "décembre"]
-    return f"{'1er' if day.day == 1 else day.day} {months[day.month - 1]} {day.year}"
 
 
 @rule
