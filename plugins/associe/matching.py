@@ -327,7 +327,7 @@ def unit_key(unit: str) -> tuple[str, float]:
 class _Item:
     __slots__ = ("rank", "entry", "id", "type", "objet", "cat", "themes", "theme_set", "start", "until", "qty", "reach", "radius",
                  "commune", "dept", "region", "lat", "lon", "rlat", "rlon", "coslat", "vec", "org", "fictif", "limit",
-                 "surfaces")
+                 "surfaces", "row")
 
 
 def _prepare(entries: list[Entry], build_date: dt.date) -> list[_Item]:
@@ -448,7 +448,7 @@ class _Scorer:
 
     def evaluate(self, need: _Item, offer: _Item) -> tuple[float, float | None] | None:
         """(score, distance) when every hard condition holds, else None (through the fast ``scan``)."""
-        found = self.scan(need, (offer,))
+        found = self.scan(need, (_row(offer),))
         return (found[0][0], found[0][2]) if found else None
 
     def reference(self, need: _Item, offer: _Item) -> tuple[float, float | None] | None:
@@ -473,10 +473,12 @@ class _Scorer:
                  + self.w_exact * self.exact_part(need, offer))
         return (round(score, 6), d) if score >= s.min_score else None
 
-    def scan(self, need: _Item, offers: Iterable[_Item]) -> list[tuple[float, int, float | None]]:
-        """(score, offer rank, distance) of every offer that passes the hard conditions with ``need``.
+    def scan(self, need: _Item, offers: Iterable[tuple]) -> list[tuple[float, int, float | None]]:
+        """(score, offer rank, distance) of every offer (given as its ``_row``) that passes the
+        hard conditions with ``need``.
 
-        The hot loop of the matcher: the parts below are the methods ``*_part`` inlined."""
+        The hot loop of the matcher: the parts below are the methods ``*_part`` inlined, and each
+        offer is a flat tuple unpacked at once (much cheaper than reading its attributes)."""
         s = self.s
         types = self.types.get(need.type)
         if types is None:
@@ -501,54 +503,53 @@ class _Scorer:
         min_score = s.min_score
         sin, asin, sqrt, radius_earth2 = math.sin, math.asin, math.sqrt, 2.0 * EARTH_RADIUS_KM
         found = []
-        for offer in offers:
-            if offer.type not in types or offer.objet not in objets:
+        for (o_type, o_objet, o_org, o_fictif, o_rlat, o_rlon, o_coslat, o_limit, o_reach, o_radius, o_dept,
+             o_commune, o_region, o_vec, o_ntheme, o_theme_set, o_cat, o_start, o_until, o_qty, o_rank) in offers:
+            if o_type not in types or o_objet not in objets:
                 continue
-            if same_org is not None and same_org == offer.org:
+            if same_org is not None and same_org == o_org:
                 continue
-            if check_fictif and fictif != offer.fictif:
+            if check_fictif and fictif != o_fictif:
                 continue
             # distance, then the reach of each side over the other's place
-            o_rlat = offer.rlat
             if rlat is None or o_rlat is None:
                 d = None
             else:
                 dlat = o_rlat - rlat
                 # cheap bound first: the distance is at least R × |Δlatitude|
-                if (dlat if dlat > 0 else -dlat) * EARTH_RADIUS_KM > (limit if limit < offer.limit else offer.limit):
+                if (dlat if dlat > 0 else -dlat) * EARTH_RADIUS_KM > (limit if limit < o_limit else o_limit):
                     continue
-                if dlat == 0.0 and rlon == offer.rlon:
+                if dlat == 0.0 and rlon == o_rlon:
                     d = 0.0
                 else:
-                    h = sin(dlat * 0.5) ** 2 + coslat * offer.coslat * sin((offer.rlon - rlon) * 0.5) ** 2
+                    h = sin(dlat * 0.5) ** 2 + coslat * o_coslat * sin((o_rlon - rlon) * 0.5) ** 2
                     d = radius_earth2 * asin(sqrt(h) if h < 1.0 else 1.0)
-            o_reach = offer.reach
             if o_reach == "rayon":
-                ok = (d <= offer.radius) if d is not None else (offer.dept is not None and offer.dept == dept)
+                ok = (d <= o_radius) if d is not None else (o_dept is not None and o_dept == dept)
             elif o_reach == "commune":
-                ok = (offer.commune is not None and offer.commune == commune) or (d is not None and d <= commune_km)
+                ok = (o_commune is not None and o_commune == commune) or (d is not None and d <= commune_km)
             elif o_reach == "departement":
-                ok = offer.dept is not None and offer.dept == dept
+                ok = o_dept is not None and o_dept == dept
             elif o_reach == "region":
-                ok = offer.region is not None and offer.region == region
+                ok = o_region is not None and o_region == region
             else:
                 ok = o_reach == "national"
             if not ok:
                 continue
             if reach == "rayon":
-                ok = (d <= radius) if d is not None else (dept is not None and dept == offer.dept)
+                ok = (d <= radius) if d is not None else (dept is not None and dept == o_dept)
             elif reach == "commune":
-                ok = (commune is not None and commune == offer.commune) or (d is not None and d <= commune_km)
+                ok = (commune is not None and commune == o_commune) or (d is not None and d <= commune_km)
             elif reach == "departement":
-                ok = dept is not None and dept == offer.dept
+                ok = dept is not None and dept == o_dept
             elif reach == "region":
-                ok = region is not None and region == offer.region
+                ok = region is not None and region == o_region
             else:
                 ok = reach == "national"
             if not ok:
                 continue
             # the score: weighted mean of the parts
-            if commune is not None and commune == offer.commune:
+            if commune is not None and commune == o_commune:
                 part = 1.0
             elif d is None:
                 part = unknown
@@ -556,7 +557,6 @@ class _Scorer:
                 part = half / (half + d)
             score = w_distance * part
             if w_text:
-                o_vec = offer.vec
                 small, large = (vec, o_vec) if len(vec) <= len(o_vec) else (o_vec, vec)
                 dot = 0.0
                 for term, value in small.items():
@@ -564,22 +564,21 @@ class _Scorer:
                         dot += value * large[term]
                 dot *= text_scale
                 score += w_text * (dot if dot < 1.0 else 1.0)
-            if ntheme and offer.themes:
-                score += w_thematics * 2.0 * len(offer.theme_set.intersection(themes)) / (ntheme + len(offer.themes))
-            if cat == offer.cat:
+            if ntheme and o_ntheme:
+                score += w_thematics * 2.0 * len(o_theme_set.intersection(themes)) / (ntheme + o_ntheme)
+            if cat == o_cat:
                 score += w_categorie
-            if not (offer.start > until or offer.until < start):
-                score += w_dates if offer.start <= start else w_dates * 0.6
-            o_qty = offer.qty
+            if not (o_start > until or o_until < start):
+                score += w_dates if o_start <= start else w_dates * 0.6
             if qty is None or o_qty is None or qty[1] != o_qty[1]:
                 score += w_quantity * 0.5
             elif o_qty[0] >= qty[0]:
                 score += w_quantity
             else:
                 score += w_quantity * (0.4 + 0.5 * o_qty[0] / qty[0])
-            score += w_exact * ((offer.type == need_type) + (offer.objet == need_objet)) * 0.5
+            score += w_exact * ((o_type == need_type) + (o_objet == need_objet)) * 0.5
             if score >= min_score:
-                found.append((round(score, 6), offer.rank, d))
+                found.append((round(score, 6), o_rank, d))
         return found
 
     # the parts, each in [0, 1]
@@ -625,6 +624,13 @@ class _Scorer:
 
 
 # ------------------------------------------------------------------ spatial blocking
+def _row(item: _Item) -> tuple:
+    """The fields of an offer that ``_Scorer.scan`` reads, in the order it unpacks them."""
+    return (item.type, item.objet, item.org, item.fictif, item.rlat, item.rlon, item.coslat, item.limit, item.reach,
+            item.radius, item.dept, item.commune, item.region, item.vec, len(item.themes), item.theme_set, item.cat,
+            item.start, item.until, item.qty, item.rank)
+
+
 def _cell(item: _Item, size: float) -> tuple[int, int]:
     return (math.floor(item.lat / size), math.floor(item.lon / size))
 
@@ -649,38 +655,38 @@ class _OfferIndex:
                  "reach_cell", "reach_dept", "reach_region", "reach_national")
 
     def __init__(self):
-        self.all: list[_Item] = []
-        self.at_cell: dict[tuple[int, int], list[_Item]] = {}
-        self.at_dept: dict[str, list[_Item]] = {}
-        self.at_region: dict[str, list[_Item]] = {}
-        self.nopoint_dept: dict[str, list[_Item]] = {}
-        self.reach_cell: dict[tuple[int, int], list[_Item]] = {}
-        self.reach_dept: dict[str, list[_Item]] = {}
-        self.reach_region: dict[str, list[_Item]] = {}
-        self.reach_national: list[_Item] = []
+        self.all: list[tuple] = []
+        self.at_cell: dict[tuple[int, int], list[tuple]] = {}
+        self.at_dept: dict[str, list[tuple]] = {}
+        self.at_region: dict[str, list[tuple]] = {}
+        self.nopoint_dept: dict[str, list[tuple]] = {}
+        self.reach_cell: dict[tuple[int, int], list[tuple]] = {}
+        self.reach_dept: dict[str, list[tuple]] = {}
+        self.reach_region: dict[str, list[tuple]] = {}
+        self.reach_national: list[tuple] = []
 
     def add(self, offer: _Item, settings: MatchSettings) -> None:
         size = settings.cell_degrees
-        self.all.append(offer)
-        self.at_dept.setdefault(offer.dept, []).append(offer)
-        self.at_region.setdefault(offer.region, []).append(offer)
+        self.all.append(offer.row)
+        self.at_dept.setdefault(offer.dept, []).append(offer.row)
+        self.at_region.setdefault(offer.region, []).append(offer.row)
         if offer.rlat is None:
-            self.nopoint_dept.setdefault(offer.dept, []).append(offer)
+            self.nopoint_dept.setdefault(offer.dept, []).append(offer.row)
         else:
-            self.at_cell.setdefault(_cell(offer, size), []).append(offer)
+            self.at_cell.setdefault(_cell(offer, size), []).append(offer.row)
         reach = offer.reach
         if reach == "national":
-            self.reach_national.append(offer)
+            self.reach_national.append(offer.row)
         elif reach == "region":
-            self.reach_region.setdefault(offer.region, []).append(offer)
+            self.reach_region.setdefault(offer.region, []).append(offer.row)
         elif reach == "departement" or (reach in ("rayon", "commune") and offer.rlat is None):
-            self.reach_dept.setdefault(offer.dept, []).append(offer)
+            self.reach_dept.setdefault(offer.dept, []).append(offer.row)
         elif reach in ("rayon", "commune"):
             km = offer.radius if reach == "rayon" else settings.commune_reach_km
             for cell in _cells_within(offer, km, size):
-                self.reach_cell.setdefault(cell, []).append(offer)
+                self.reach_cell.setdefault(cell, []).append(offer.row)
 
-    def placed_in_reach(self, need: _Item, cells: list[tuple[int, int]] | None) -> list[list[_Item]]:
+    def placed_in_reach(self, need: _Item, cells: list[tuple[int, int]] | None) -> list[list[tuple]]:
         """Offers whose place may be inside the need's reach."""
         reach = need.reach
         if reach == "national":
@@ -696,7 +702,7 @@ class _OfferIndex:
             groups.append(extra)
         return groups
 
-    def reaching(self, need: _Item, cell: tuple[int, int]) -> list[list[_Item]]:
+    def reaching(self, need: _Item, cell: tuple[int, int]) -> list[list[tuple]]:
         """Offers whose reach may cover the need's place (the need has a point)."""
         groups = [self.reach_cell.get(cell), self.reach_dept.get(need.dept),
                   self.reach_region.get(need.region), self.reach_national]
@@ -704,7 +710,7 @@ class _OfferIndex:
 
 
 def _candidates(need: _Item, indexes: dict[tuple[str, str], _OfferIndex],
-                settings: MatchSettings) -> list[list[_Item]]:
+                settings: MatchSettings) -> list[list[tuple]]:
     """Groups of offers to examine for ``need``: for each compatible (type, objet), the smaller of
     the offers placed inside the need's reach and the offers whose reach covers the need."""
     size = settings.cell_degrees
@@ -713,7 +719,7 @@ def _candidates(need: _Item, indexes: dict[tuple[str, str], _OfferIndex],
         km = need.radius if need.reach == "rayon" else settings.commune_reach_km
         cells = _cells_within(need, km, size)
     own_cell = _cell(need, size) if need.rlat is not None else None
-    out: list[list[_Item]] = []
+    out: list[list[tuple]] = []
     for offer_type in settings.offer_types_for(need.type):
         for objet in settings.objets_for(need.objet):
             index = indexes.get((offer_type, objet))
@@ -868,6 +874,8 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
     for item, vec, (_, surfaces) in zip(need_items + offer_items, vectors, texts):
         item.vec, item.surfaces = vec, surfaces
     clock.lap("text")
+    for item in offer_items:
+        item.row = _row(item)
     scorer = _Scorer(settings)
     k = max(0, settings.k)
 
@@ -879,11 +887,13 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
                 index = indexes[(offer.type, offer.objet)] = _OfferIndex()
             index.add(offer, settings)
 
-        def candidates_of(need: _Item) -> list[list[_Item]]:
+        def candidates_of(need: _Item) -> list[list[tuple]]:
             return _candidates(need, indexes, settings)
     else:
-        def candidates_of(need: _Item) -> list[list[_Item]]:
-            return [offer_items]
+        all_rows = [item.row for item in offer_items]
+
+        def candidates_of(need: _Item) -> list[list[tuple]]:
+            return [all_rows]
 
     scan = scorer.scan
     reasons = _Reasons(scorer, build_date)
