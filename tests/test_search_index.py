@@ -1,8 +1,10 @@
 """The Pagefind index of a real build of the fixture directory (tests/fixtures/exports/).
 
-Pagefind fragments (``pagefind/fragment/*.pf_fragment``) are gzip files holding a
+Pagefind fragments (``pagefind/<lot>/fragment/*.pf_fragment``) are gzip files holding a
 ``pagefind_dcd`` signature then the JSON of one page (url, content, filters, meta): reading them
-shows exactly what a visitor's browser can download and search."""
+shows exactly what a visitor's browser can download and search. The main bundle ``pagefind/``
+holds Pagefind's scripts and one placeholder page; the entries are in lots (one bundle per kind,
+listed in ``pagefind/associe-lots.json``) merged by the search page."""
 from __future__ import annotations
 
 import datetime as dt
@@ -29,15 +31,26 @@ EXPIRED = {"/besoins/entrepot-frigorifique-dijon/", "/offres/ecrans-cathodiques-
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
-def fragments(output: Path) -> dict[str, dict]:
-    """url -> the page record Pagefind serves to browsers."""
+def fragments(output: Path, folder: str = "*") -> dict[str, dict]:
+    """url -> the page record Pagefind serves to browsers, from the lots (``folder`` = one lot's
+    name; "" = the main bundle, i.e. the placeholder page)."""
     pages = {}
-    for path in sorted((output / "pagefind" / "fragment").glob("*.pf_fragment")):
+    pattern = f"{folder}/fragment/*.pf_fragment" if folder else "fragment/*.pf_fragment"
+    for path in sorted((output / "pagefind").glob(pattern)):
         raw = gzip.decompress(path.read_bytes())
         assert raw.startswith(b"pagefind_dcd")
         record = json.loads(raw[len(b"pagefind_dcd"):])
         pages[record["url"]] = record
     return pages
+
+
+def manifest(output: Path) -> dict:
+    return json.loads((output / "pagefind" / "associe-lots.json").read_text(encoding="utf-8"))
+
+
+def bundle_files(output: Path) -> dict[str, bytes]:
+    root = output / "pagefind"
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +64,24 @@ def built(tmp_path_factory) -> Path:
     return output
 
 
-def test_the_bundle_exists_with_one_french_index(built):
+def test_the_bundle_exists_with_one_french_index_per_lot(built):
     bundle = built / "pagefind"
-    for name in ("pagefind.js", "pagefind-ui.js", "pagefind-ui.css", "pagefind-entry.json", "wasm.fr.pagefind"):
+    for name in ("pagefind.js", "pagefind-ui.js", "pagefind-ui.css", "pagefind-entry.json", "wasm.fr.pagefind",
+                 "associe-lots.json"):
         assert (bundle / name).is_file(), name
-    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
-    assert list(entry["languages"]) == ["fr"]
-    assert entry["languages"]["fr"]["page_count"] == len(fragments(built))
+    assert list(fragments(built, "")) == ["/recherche/"]          # the main bundle: placeholder only
+    lots = manifest(built)["lots"]
+    assert [lot["nom"] for lot in lots] == ["besoins", "offres", "exemples", "organisations"]
+    # the search page sorts by date only the lots with dates (Pagefind ignores an unknown sort)
+    assert [lot["tris"] for lot in lots] == [["date"], ["date"], ["date"], []]
+    for lot in lots:
+        folder = bundle / lot["nom"]
+        entry = json.loads((folder / "pagefind-entry.json").read_text(encoding="utf-8"))
+        assert list(entry["languages"]) == ["fr"]
+        assert entry["languages"]["fr"]["page_count"] == len(fragments(built, lot["nom"])) == lot["pages"]
+        # a merged bundle needs its index only: scripts and WebAssembly come from the main bundle
+        assert not list(folder.glob("*.js")) and not list(folder.glob("wasm.*"))
+        assert all(url.startswith(f"/{lot['nom']}/") for url in fragments(built, lot["nom"]))
 
 
 def test_only_listed_entry_pages_are_indexed(built):
@@ -95,21 +119,23 @@ def test_filters_are_few_and_listing_chrome_is_not_indexed(built):
 def test_index_is_deterministic(built, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(built, copy)
-    indexing.build_search_index(copy)
-    first = sorted(p.relative_to(built / "pagefind") for p in (built / "pagefind").rglob("*") if p.is_file())
-    second = sorted(p.relative_to(copy / "pagefind") for p in (copy / "pagefind").rglob("*") if p.is_file())
-    assert first == second
-    for rel in first:
-        assert (built / "pagefind" / rel).read_bytes() == (copy / "pagefind" / rel).read_bytes(), rel
+    shutil.rmtree(copy / "pagefind")
+    indexing.build_search_index(copy)                      # from scratch
+    assert bundle_files(copy) == bundle_files(built)
+    indexing.build_search_index(copy)                      # over its own output: nothing to redo
+    assert bundle_files(copy) == bundle_files(built)
 
 
 def test_a_pagefind_failure_raises_with_its_output(built, tmp_path, monkeypatch):
     copy = tmp_path / "copy"
     shutil.copytree(built, copy)
-    monkeypatch.setattr(indexing, "pagefind_command", lambda output: ORIGINAL_COMMAND(output) + ["--no-such-option"])
+    shutil.rmtree(copy / "pagefind")
+    monkeypatch.setattr(indexing, "pagefind_command",
+                        lambda site, bundle: ORIGINAL_COMMAND(site, bundle) + ["--no-such-option"])
     with pytest.raises(indexing.SearchIndexError) as error:
         indexing.build_search_index(copy)
     assert "no-such-option" in str(error.value)
+    assert not (copy / "pagefind" / "associe-lots.json").exists()   # the next build starts afresh
 
 
 ORIGINAL_COMMAND = indexing.pagefind_command
@@ -120,9 +146,11 @@ def test_a_site_without_entries_still_gets_a_search_bundle(tmp_path):
                                          encoding="utf-8")
     indexing.build_search_index(tmp_path)
     assert (tmp_path / "pagefind" / "pagefind-ui.js").is_file()
-    pages = fragments(tmp_path)
+    assert fragments(tmp_path) == {}
+    pages = fragments(tmp_path, "")
     assert list(pages) == ["/recherche/"]
     assert pages["/recherche/"]["content"].strip() == "associeaucunefiche"
+    assert manifest(tmp_path)["lots"] == []
 
 
 def test_missing_site_folder_raises(tmp_path):
@@ -132,14 +160,22 @@ def test_missing_site_folder_raises(tmp_path):
 
 def test_filter_indexes_are_rewritten_in_a_stable_order(built):
     """Pagefind writes filter values in hash-map order; the build sorts them (reproducible output)."""
-    bundle = built / "pagefind"
-    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
-    meta = indexing._read_pagefind_file(bundle / f"pagefind.{entry['languages']['fr']['hash']}.pf_meta")
-    assert meta is not None, "the meta index format changed: canonicalize_bundle needs a look"
-    names = [name for name, _ in meta[3]]
-    assert names == sorted(names) and len(names) >= 3
-    for name, filter_hash in meta[3]:
-        index = indexing._read_pagefind_file(bundle / "filter" / f"{filter_hash}.pf_filter")
-        values = [value for value, _ in index[1]]
-        assert index[0] == name and values == sorted(values)
-    assert indexing.canonicalize_bundle(bundle) is True     # idempotent, format understood
+    for lot in manifest(built)["lots"]:
+        bundle = built / "pagefind" / lot["nom"]
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+        meta = indexing._read_pagefind_file(bundle / f"pagefind.{entry['languages']['fr']['hash']}.pf_meta")
+        assert meta is not None, "the meta index format changed: canonicalize_bundle needs a look"
+        names = [name for name, _ in meta[3]]
+        assert names == sorted(names) and len(names) >= 3
+        for name, filter_hash in meta[3]:
+            index = indexing._read_pagefind_file(bundle / "filter" / f"{filter_hash}.pf_filter")
+            values = [value for value, _ in index[1]]
+            assert index[0] == name and values == sorted(values)
+        assert indexing.canonicalize_bundle(bundle) is True     # idempotent, format understood
+
+
+def test_sort_keys_are_also_metadata(built):
+    """The search page merges the lots' « newest first » lists by this date."""
+    need = fragments(built)["/besoins/ordinateurs-portables-dijon/"]
+    html = (built / "besoins" / "ordinateurs-portables-dijon" / "index.html").read_text(encoding="utf-8")
+    assert need["meta"]["date"] == re.search(r'data-date="([0-9-]+)" data-pagefind-sort', html).group(1)

@@ -1,9 +1,9 @@
-"""Stage 7 — search index: Pagefind over the entry pages, in French, run once per build.
+"""Stage 7 — search index: Pagefind over the entry pages, in French, in a few bundles ("lots").
 
 ``build_search_index(output_dir)`` runs the Pagefind CLI shipped by the ``pagefind[bin]``
-package (``python -m pagefind``) on the finished site and writes the bundle to
-``<output_dir>/pagefind/``. It raises ``SearchIndexError`` with Pagefind's own output when
-anything goes wrong: a site without search must never be deployed silently.
+package (``python -m pagefind``) and writes the search bundle to ``<output_dir>/pagefind/``. It
+raises ``SearchIndexError`` with Pagefind's own output when anything goes wrong: a site without
+search must never be deployed silently.
 
 What gets indexed is decided by the pages themselves (see ``theme/``):
 
@@ -11,18 +11,38 @@ What gets indexed is decided by the pages themselves (see ``theme/``):
   browsed, not searched), and an expired entry's page does not;
 * contact blocks carry ``data-pagefind-ignore="all"`` (no e-mail in the index);
 * filters (``data-pagefind-filter``) are few: kind, type de soutien, catégorie, région,
-  département; ``data-pagefind-sort="date[…]"`` gives newest first.
+  département, taille; ``data-pagefind-sort="date[…]"`` gives newest first.
 
-The command line adds two guards: ``--glob`` limits the files Pagefind even opens to the four
-entry folders (tens of thousands of territory and listing pages are never parsed), and
-``--force-language fr`` makes one French index (stemming, accent folding) whatever a page's
-``lang`` says. No ``pagefind.yml`` is needed: every option is on the command line, and the
-command runs inside the output folder so that no stray configuration file is picked up.
+How the work is kept small (issue #6):
 
-Pagefind refuses to build an index of zero pages, yet the search page needs the bundle: when no
-entry page carries ``data-pagefind-body`` (an empty directory, or ``--sans-fictifs`` on demo
-content), one placeholder page made of a single word nobody types is indexed instead, so the
-search page loads and every search honestly finds nothing.
+* **Only what is searched is fed to Pagefind.** Each entry page (``besoins``, ``offres``,
+  ``exemples``, ``organisations``) is read once; the element carrying ``data-pagefind-body`` is
+  cut out of it and Pagefind reads that element alone, from a staging folder (a third of the
+  page, none of the header, menu, footer or suggestions). A page with Pagefind attributes
+  outside that element is staged whole, so nothing Pagefind would have seen is lost. Each sort
+  key (``data-pagefind-sort``) is also copied to the page's metadata (``data-pagefind-meta``),
+  so the search page can order results of several bundles by date.
+* **Several bundles, merged in the browser.** The pages are split into lots: one per kind, a
+  kind of more than ``LOT_PAGES`` pages being split again by a stable hash of the page's
+  folder. Each lot is a Pagefind bundle of its own in ``pagefind/<lot>/`` (index, fragments and
+  filters only), run one after another, so Pagefind's memory is that of the largest lot. The
+  main bundle ``pagefind/`` (Pagefind's JavaScript and WebAssembly, and one placeholder page
+  made of a single word nobody types) never depends on the content; ``recherche.js`` reads the
+  list of lots in ``pagefind/associe-lots.json`` and merges them (Pagefind's ``mergeIndex``).
+* **A lot is rebuilt only when what it indexes changed.** Its fingerprint (Pagefind's version,
+  this module's staging format, the URL and staged HTML of each of its pages) is kept in
+  ``associe-lots.json``; an unchanged lot's folder is kept as is from the previous build (the
+  output folder survives between builds). Adding one need re-runs Pagefind for one lot only.
+
+The output is a function of the pages alone: two builds of the same site, from scratch or over
+a previous output, give the same bytes (``canonicalize_bundle`` removes Pagefind's hash-map
+order). No ``pagefind.yml`` is read: every option is on the command line, and Pagefind runs
+inside the staging folder.
+
+Pagefind refuses to build an index of zero pages, and the search page needs the main bundle
+anyway: when no entry page carries ``data-pagefind-body`` (an empty directory, or
+``--sans-fictifs`` on demo content), the bundle holds only the placeholder page and no lot, so
+the search page loads and every search honestly finds nothing.
 """
 from __future__ import annotations
 
@@ -36,29 +56,48 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 BUNDLE_DIR = "pagefind"
+MANIFEST = "associe-lots.json"
 LANGUAGE = "fr"
 ENTRY_FOLDERS = ("besoins", "offres", "exemples", "organisations")
-ENTRY_GLOB = "{" + ",".join(ENTRY_FOLDERS) + "}/*/index.html"
+LOT_PAGES = 10_000        # a kind with more pages is split into ceil(pages / LOT_PAGES) lots
+STAGING_FORMAT = 1        # bump when the staged HTML changes: every lot is then rebuilt
 TIMEOUT_S = 1800
+MAIN_FILES = ("pagefind.js", "pagefind-ui.js", "pagefind-entry.json", f"wasm.{LANGUAGE}.pagefind")
+LOT_KEEP = ("pagefind-entry.json", "fragment", "index", "filter")      # plus pagefind.*.pf_meta
+BUNDLE_DATA_DIRS = ("fragment", "index", "filter")
 
 
 class SearchIndexError(RuntimeError):
     """Pagefind failed; the message carries its command line and output."""
 
 
-def pagefind_command(output_dir: Path) -> list[str]:
+def pagefind_command(site: Path, bundle: Path) -> list[str]:
+    """Pagefind over the staging folder ``site``, writing the bundle to ``bundle``."""
     return [
         sys.executable, "-m", "pagefind",
-        "--site", str(output_dir),
-        "--output-subdir", BUNDLE_DIR,
-        "--glob", ENTRY_GLOB,
+        "--site", str(site),
+        "--output-path", str(bundle),
         "--force-language", LANGUAGE,
     ]
+
+
+@dataclass
+class Lot:
+    """One Pagefind bundle: ``pagefind/<name>/``, made of ``pages`` (URL path, staged HTML)."""
+    name: str
+    pages: list[tuple[str, str]] = field(default_factory=list)
+    fingerprint: str = ""
+
+    def sorts(self) -> list[str]:
+        """Sort keys of its pages: the search page sorts by date only the lots that have dates
+        (Pagefind ignores a sort its bundle does not know, and would return undated pages)."""
+        return sorted({match.group(1) for _, html in self.pages for match in _SORT_KEY.finditer(html)})
 
 
 def build_search_index(output_dir: Path) -> None:
@@ -67,51 +106,271 @@ def build_search_index(output_dir: Path) -> None:
     if not output_dir.is_dir():
         raise SearchIndexError(f"index de recherche : le dossier du site « {output_dir} » n'existe pas.")
     bundle = output_dir / BUNDLE_DIR
-    if bundle.exists():  # a previous build's fragments must not linger in this one
-        shutil.rmtree(bundle)
-    if has_searchable_page(output_dir):
-        output = _run(pagefind_command(output_dir), output_dir)
-        if "Did not find a data-pagefind-body" in output:
-            raise SearchIndexError("index de recherche : aucune page n'a l'attribut data-pagefind-body ; Pagefind "
-                                   f"indexerait des pages entières (contacts compris).\n{output}")
-    else:
-        # No entry to search (an empty directory, or only demo entries left out): Pagefind refuses
-        # to build an empty index, yet the search page needs its bundle. Index one placeholder
-        # page, made of a single word nobody types, so that every search honestly finds nothing.
-        with tempfile.TemporaryDirectory(prefix="associe-pagefind-") as staging:
-            page = Path(staging) / "recherche" / "index.html"
-            page.parent.mkdir(parents=True)
-            page.write_text(PLACEHOLDER_PAGE, encoding="utf-8")
-            command = [sys.executable, "-m", "pagefind", "--site", staging, "--output-path", str(bundle),
-                       "--force-language", LANGUAGE]
-            output = _run(command, Path(staging))
-    missing = [name for name in ("pagefind.js", "pagefind-ui.js", "pagefind-entry.json")
-               if not (bundle / name).is_file()]
-    if missing:
-        raise SearchIndexError(f"index de recherche : fichiers absents du paquet Pagefind : {', '.join(missing)}.\n"
-                               f"{output}")
-    if not canonicalize_bundle(bundle):
-        log.warning("Pagefind : format d'index inattendu, filtres laissés tels quels (la construction ne sera "
-                    "pas reproductible à l'octet près pour pagefind/filter/).")
-    pages = re.search(r"Indexed (\d+) pages?", output)
-    log.info("Pagefind : %s page(s) indexée(s) dans %s", pages.group(1) if pages else "?", bundle)
+    version = pagefind_version()
+    lots = plan_lots(staged_pages(output_dir), version)
+    main_fingerprint = _fingerprint(version, "principal", [("/recherche/", PLACEHOLDER_PAGE)])
+
+    previous = read_manifest(bundle)
+    if previous is None or previous.get("pagefind") != version:
+        if bundle.exists():      # another layout or version: nothing of it is reused
+            shutil.rmtree(bundle)
+        previous = {}
+    bundle.mkdir(parents=True, exist_ok=True)
+    kept = {lot.get("nom"): lot.get("empreinte") for lot in previous.get("lots", []) if isinstance(lot, dict)}
+    main_todo = previous.get("principal") != main_fingerprint or not all((bundle / n).is_file() for n in MAIN_FILES)
+    todo = [lot for lot in lots
+            if kept.get(lot.name) != lot.fingerprint or not (bundle / lot.name / "pagefind-entry.json").is_file()]
+    names = {lot.name for lot in lots}
+    stale = [p for p in bundle.iterdir() if p.is_dir() and p.name not in names and p.name not in BUNDLE_DATA_DIRS]
+    if main_todo or todo or stale:
+        # written again last: a build stopped half-way leaves no manifest, and the next build
+        # starts afresh instead of trusting folders that may not match it
+        (bundle / MANIFEST).unlink(missing_ok=True)
+    for path in stale:
+        shutil.rmtree(path)
+    with tempfile.TemporaryDirectory(prefix="associe-pagefind-", dir=_staging_root()) as staging:
+        if main_todo:
+            _build_main(bundle, Path(staging))
+        for lot in todo:
+            _build_lot(lot, bundle, Path(staging))
+    manifest = {"format": STAGING_FORMAT, "pagefind": version, "principal": main_fingerprint,
+                "lots": [{"nom": lot.name, "pages": len(lot.pages), "tris": lot.sorts(), "empreinte": lot.fingerprint}
+                         for lot in lots]}
+    (bundle / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")) + "\n",
+                                   encoding="utf-8")
+    log.info("Pagefind : %d page(s) indexée(s) en %d lot(s) dans %s (%d lot(s) reconstruit(s)%s)",
+             sum(len(lot.pages) for lot in lots), len(lots), bundle, len(todo),
+             ", paquet principal reconstruit" if main_todo else "")
 
 
 PLACEHOLDER_PAGE = ('<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Aucune fiche</title></head>'
                     '<body><main data-pagefind-body>associeaucunefiche</main></body></html>\n')
 
 
-def has_searchable_page(output_dir: Path) -> bool:
-    """True when an entry page carries ``data-pagefind-body`` (usually the first file read)."""
+def read_manifest(bundle: Path) -> dict | None:
+    """The previous build's ``associe-lots.json``, or None if absent, unreadable or of another format."""
+    try:
+        manifest = json.loads((bundle / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("format") != STAGING_FORMAT \
+            or not isinstance(manifest.get("lots"), list):
+        return None
+    return manifest
+
+
+def pagefind_version() -> str:
+    """``pagefind --version`` (e.g. ``1.5.2``): part of every fingerprint."""
+    output = _run([sys.executable, "-m", "pagefind", "--version"], Path.cwd())
+    return output.split("\n", 1)[-1].strip().rsplit(" ", 1)[-1] if output else "?"
+
+
+# ------------------------------------------------------------------------------ staging
+_TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)")
+_CAPTURED = ("filter", "meta", "sort", "default-meta", "body")     # data-pagefind-… read anywhere in a page
+_CLOSING: dict[str, re.Pattern] = {}
+_SORT_KEY = re.compile(r'\sdata-pagefind-sort="([^"\[:]+)')
+_PAGE_START = f'<!doctype html><html lang="{LANGUAGE}"><head><meta charset="utf-8"></head><body>'
+_PAGE_END = "</body></html>\n"
+
+
+def stage_page(html: str) -> str | None:
+    """The HTML Pagefind needs from an entry page: its ``data-pagefind-body`` element alone in an
+    empty page (the whole page when Pagefind attributes lie outside that element), each sort key
+    also given as metadata. None when the page is not searchable (no ``data-pagefind-body``).
+    Plain string searches, not regular expressions over the page: this runs on every entry page
+    of every build."""
+    found = html.find("data-pagefind-body")
+    while found >= 0:
+        start = html.rfind("<", 0, found)
+        close = html.find(">", start)
+        if start >= 0 and found < close and html[found - 1].isspace() and html[found + 18] in " \t\r\n=/>":
+            break
+        found = html.find("data-pagefind-body", found + 1)
+    else:
+        return None
+    tag = _TAG_NAME.match(html, start)
+    end = _element_end(html, tag.group(1), close + 1) if tag else None
+    if end is None or _captured(html, 0, start) or _captured(html, end, len(html)):
+        staged = html          # unusual page: Pagefind reads all of it, as before
+    else:
+        staged = _PAGE_START + html[start:end] + _PAGE_END
+    return _sort_as_meta(staged)
+
+
+def _captured(html: str, start: int, end: int) -> bool:
+    """True if a Pagefind attribute that counts outside the body (filter, meta, sort…) is in html[start:end]."""
+    at = html.find("data-pagefind-", start, end)
+    while at >= 0:
+        name = html[at + 14:at + 30]
+        if any(name.startswith(word) and not name[len(word):len(word) + 1].isalnum() for word in _CAPTURED):
+            return True
+        at = html.find("data-pagefind-", at + 14, end)
+    return False
+
+
+def _element_end(html: str, tag: str, start: int) -> int | None:
+    """End of the element whose opening tag ends at ``start`` (nested elements of the same name counted)."""
+    pattern = _CLOSING.get(tag.lower())
+    if pattern is None:
+        pattern = _CLOSING[tag.lower()] = re.compile(rf"<(/?){re.escape(tag)}(?=[\s/>])[^>]*>", re.IGNORECASE)
+    depth = 1
+    for match in pattern.finditer(html, start):
+        if match.group(1):
+            depth -= 1
+            if depth == 0:
+                return match.end()
+        elif not match.group(0).endswith("/>"):
+            depth += 1
+    return None
+
+
+def _sort_as_meta(html: str) -> str:
+    """Give each ``data-pagefind-sort="key[attr]"`` a matching ``data-pagefind-meta`` (merged bundles
+    are ordered by date in the browser, from each result's metadata)."""
+    marker = ' data-pagefind-sort="'
+    at = html.find(marker)
+    if at < 0:
+        return html
+    parts, done = [], 0
+    while at >= 0:
+        value_end = html.find('"', at + len(marker))
+        start, close = html.rfind("<", 0, at), html.find(">", at)
+        if value_end < 0 or close < value_end:
+            break
+        if "data-pagefind-meta" not in html[start:close]:
+            parts.append(html[done:value_end + 1])
+            parts.append(f' data-pagefind-meta="{html[at + len(marker):value_end]}"')
+            done = value_end + 1
+        at = html.find(marker, value_end)
+    parts.append(html[done:])
+    return "".join(parts)
+
+
+def staged_pages(output_dir: Path) -> dict[str, list[tuple[str, str]]]:
+    """kind folder -> [(URL path, staged HTML)] of its searchable entry pages, in folder order."""
+    found: dict[str, list[tuple[str, str]]] = {}
     for folder in ENTRY_FOLDERS:
         root = output_dir / folder
+        pages = found[folder] = []
         if not root.is_dir():
             continue
-        for page in sorted(root.glob("*/index.html")):
-            with open(page, "rb") as handle:
-                if b"data-pagefind-body" in handle.read():
-                    return True
-    return False
+        for name in sorted(entry.name for entry in os.scandir(root) if entry.is_dir()):
+            try:
+                with open(root / name / "index.html", encoding="utf-8") as handle:
+                    html = handle.read()
+            except FileNotFoundError:
+                continue
+            staged = stage_page(html)
+            if staged is not None:
+                pages.append((f"/{folder}/{name}/", staged))
+    return found
+
+
+def has_searchable_page(output_dir: Path) -> bool:
+    """True when an entry page carries ``data-pagefind-body``."""
+    return any(staged_pages(Path(output_dir)).values())
+
+
+def plan_lots(pages: dict[str, list[tuple[str, str]]], version: str) -> list[Lot]:
+    """Lots in a fixed order: one per kind, or ``<kind>-1``… ``<kind>-n`` (n = ceil(pages / LOT_PAGES))
+    by a hash of the page's URL, so that a page stays in its lot while the count of lots is unchanged."""
+    lots = []
+    for folder in ENTRY_FOLDERS:
+        kind_pages = pages.get(folder, [])
+        if not kind_pages:
+            continue
+        parts = -(-len(kind_pages) // LOT_PAGES)
+        if parts == 1:
+            kind_lots = [Lot(folder, kind_pages)]
+        else:
+            kind_lots = [Lot(f"{folder}-{i + 1}") for i in range(parts)]
+            for url, html in kind_pages:
+                kind_lots[int(hashlib.sha256(url.encode("utf-8")).hexdigest()[:12], 16) % parts].pages.append((url, html))
+        for lot in kind_lots:
+            if lot.pages:
+                lot.fingerprint = _fingerprint(version, lot.name, lot.pages)
+                lots.append(lot)
+    return lots
+
+
+def _fingerprint(version: str, name: str, pages: list[tuple[str, str]]) -> str:
+    digest = hashlib.sha256(f"{version}\0{STAGING_FORMAT}\0{LANGUAGE}\0{name}\0".encode("utf-8"))
+    for url, html in pages:
+        digest.update(url.encode("utf-8") + b"\0" + html.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+# ------------------------------------------------------------------------------ running Pagefind
+def _staging_root() -> str | None:
+    """A memory file system for the staging folder when there is one (thousands of small files
+    written, read once and deleted: on a disk, creating and deleting them costs more than
+    Pagefind's own work); else the usual temporary folder."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+def _stage(folder: Path, pages: list[tuple[str, str]]) -> None:
+    for url, html in pages:
+        page = folder / url.strip("/") / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(html, encoding="utf-8")
+
+
+def _pagefind(site: Path, target: Path, expected: int) -> str:
+    """Run Pagefind over ``site`` into ``target``; check the page count and the bundle's files."""
+    if target.exists():
+        shutil.rmtree(target)
+    output = _run(pagefind_command(site, target), site)
+    pages = re.search(r"Indexed (\d+) pages?", output)
+    if pages is None or int(pages.group(1)) != expected:
+        raise SearchIndexError(f"index de recherche : Pagefind a indexé {pages.group(1) if pages else '?'} page(s) "
+                               f"sur {expected} dans {target.name}.\n{output}")
+    if not (target / "pagefind-entry.json").is_file():
+        raise SearchIndexError(f"index de recherche : fichier absent du paquet Pagefind {target.name} : "
+                               f"pagefind-entry.json.\n{output}")
+    if not canonicalize_bundle(target):
+        log.warning("Pagefind : format d'index inattendu, filtres laissés tels quels (la construction ne sera "
+                    "pas reproductible à l'octet près pour pagefind/filter/).")
+    return output
+
+
+def _build_main(bundle: Path, staging: Path) -> None:
+    """The main bundle: Pagefind's scripts and WebAssembly, and the placeholder page's index."""
+    site = staging / "principal"
+    _stage(site, [("/recherche/", PLACEHOLDER_PAGE)])
+    target = staging / "principal-paquet"
+    output = _pagefind(site, target, 1)
+    missing = [name for name in MAIN_FILES if not (target / name).is_file()]
+    if missing:
+        raise SearchIndexError(f"index de recherche : fichiers absents du paquet Pagefind : {', '.join(missing)}.\n"
+                               f"{output}")
+    for path in bundle.iterdir():   # the previous main bundle; lots and the manifest stay
+        if path.is_file() and path.name != MANIFEST:
+            path.unlink()
+        elif path.is_dir() and path.name in BUNDLE_DATA_DIRS:
+            shutil.rmtree(path)
+    for path in sorted(target.iterdir()):
+        shutil.move(str(path), str(bundle / path.name))
+
+
+def _build_lot(lot: Lot, bundle: Path, staging: Path) -> None:
+    site = staging / lot.name
+    _stage(site, lot.pages)
+    target = bundle / f".{lot.name}.tmp"
+    _pagefind(site, target, len(lot.pages))
+    shutil.rmtree(site)
+    for path in target.iterdir():   # merged bundles need their index only (scripts come from the main one)
+        if path.name in LOT_KEEP or (path.name.startswith("pagefind.") and path.name.endswith(".pf_meta")):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    final = bundle / lot.name
+    if final.exists():
+        shutil.rmtree(final)
+    target.rename(final)
 
 
 def _run(command: list[str], cwd: Path) -> str:

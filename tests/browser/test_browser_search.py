@@ -3,6 +3,7 @@ the header's search box, and the bytes a one-word search costs."""
 from __future__ import annotations
 
 import gzip
+import re
 
 import pytest
 
@@ -33,9 +34,14 @@ def test_search_folds_accents_and_plurals(open_page):
 
 
 def pagefind_count(page, words: str) -> int:
-    """Number of results of Pagefind's own JS API (the module the UI uses) for ``words``."""
+    """Number of results of Pagefind's own JS API (the module the UI uses) for ``words``, over the
+    main bundle and the lots it lists (merged as recherche.js does)."""
     return page.evaluate("""async (words) => {
-      const pagefind = await import(new URL('../pagefind/pagefind.js', location.href).href);
+      const base = new URL('../pagefind/', location.href).href;
+      const pagefind = await import(base + 'pagefind.js');
+      await pagefind.options({bundlePath: base});
+      const lots = (await (await fetch(base + 'associe-lots.json')).json()).lots.map((lot) => lot.nom);
+      await Promise.all(lots.map((nom) => pagefind.mergeIndex(base + nom + '/', {mergeFilter: {lot: nom}})));
       const search = await pagefind.search(words);
       return search.results.length;
     }""", words)
@@ -92,7 +98,7 @@ def test_a_one_word_search_transfers_under_250_kb(open_page):
     compressed = sum(s[1] for s in sizes)
     detail = "\n".join(f"{r.url} {s[0]} B raw, {s[1]} B sent" for r, s in zip(log.responses, sizes))
     # the search page with its CSS and JS, Pagefind's UI, WebAssembly, index and the fragments shown
-    assert any("/pagefind/fragment/" in r.url for r in log.responses)
+    assert any(re.search(r"/pagefind/[a-z0-9-]+/fragment/", r.url) for r in log.responses)
     assert compressed < 250 * 1024, f"{compressed} B transferred ({raw} B before compression):\n{detail}"
 
 
@@ -138,3 +144,39 @@ def test_excerpts_keep_only_text_and_marks(open_page):
     page.wait_for_selector("#resultats .resultat-extrait mark", timeout=10_000)
     tags = page.eval_on_selector_all("#resultats .resultat-extrait *", "els => els.map(e => e.tagName)")
     assert set(tags) == {"MARK"}, tags
+
+
+def result_paths(page) -> list[str]:
+    return page.eval_on_selector_all(RESULT_LINK, "links => links.map((a) => new URL(a.href).pathname)")
+
+
+def test_newest_first_merges_the_lots_by_date(open_page, site):
+    """Each kind is a Pagefind bundle of its own, sorted on its own: the page merges them by date."""
+    page, log = open_page("/recherche/?q=ordinateurs&tri=date")
+    page.wait_for_selector(RESULT_LINK, timeout=10_000)
+    page.wait_for_load_state("networkidle")
+    paths = result_paths(page)
+    kinds = {path.split("/")[1] for path in paths}
+    assert {"besoins", "offres"} <= kinds, paths                  # several lots in one list
+    dates = []
+    for path in paths:
+        html = (site.root / path.strip("/") / "index.html").read_text(encoding="utf-8")
+        tag = re.search(r'<[^>]*data-pagefind-sort="date\[data-date\]"[^>]*>', html)
+        assert tag, path
+        dates.append(re.search(r'data-date="([0-9-]+)"', tag.group(0)).group(1))
+    assert dates == sorted(dates, reverse=True), list(zip(dates, paths))
+    assert any("/pagefind/besoins/" in r.url for r in log.responses)
+    assert not log.page_errors, log.page_errors
+
+
+def test_a_lot_without_the_word_adds_no_prefix_matches(open_page):
+    """Pagefind answers a bundle lacking « ordinateurs » with its words « ordinateurs » starts with
+    (« or » of Côte-d'Or): such lots are left out, every result really has the word."""
+    page, log = open_page("/recherche/?q=ordinateurs")
+    page.wait_for_selector("#resultats .resultat-extrait", timeout=10_000)
+    page.wait_for_load_state("networkidle")
+    marks = page.eval_on_selector_all("#resultats .resultat", """items => items.map(
+        (li) => Array.from(li.querySelectorAll('mark')).map((m) => m.textContent.toLowerCase()))""")
+    assert marks and all(any(m.startswith("ordinateur") for m in item) for item in marks), marks
+    assert pagefind_count(page, "ordinateurs") > len(marks)      # Pagefind's own merge keeps them
+    assert not log.page_errors, log.page_errors

@@ -5,6 +5,13 @@
    fragments of the results shown; the filter values (pagefind.filters()) are loaded only when the
    visitor opens the « Filtrer » panel, and a chosen filter loads only its own file.
 
+   The index comes in several Pagefind bundles ("lots", see plugins/associe/indexing.py): the main
+   bundle /pagefind/ (scripts, WebAssembly) lists the others in associe-lots.json, and each is
+   merged with Pagefind's mergeIndex, tagged with a synthetic filter « lot ». Results by relevance
+   come merged by Pagefind; « newest first » is sorted within each bundle only, so each lot is
+   searched on its own and the lists are merged here by the date in each result's metadata,
+   loading only the fragments of the results shown (and of the next one of each lot).
+
    The query, the order and the filters are reflected in the URL (?q=…&tri=date&region=…), so a
    search can be shared; the header's search box submits to /recherche/?q=….
    No innerHTML with data: results are built from DOM nodes and textContent, and Pagefind's excerpt
@@ -20,21 +27,47 @@
   var GENRES = { "Besoin": "besoin", "Offre": "offre", "Exemple": "exemple", "Organisation": "organisation" };
   var PAR_PAGE = 10;
   var ATTENTE_MS = 250;
+  var MANIFESTE = "associe-lots.json";
+  var FILTRE_LOT = "lot";    // synthetic filter given to each merged bundle (mergeIndex's mergeFilter)
+  var SEUIL = 0.2;           // a lot whose best score is under SEUIL × the best one only has fallback matches
 
   var formulaire, champ, tri, panneau, zoneFiltres, etat, liste, suite;
-  var pagefind = null, chargement = null;
+  var pagefind = null, chargement = null, lots = [], dates = [];   // lots; those with a date
   var choisis = {};          // filter name → value (from the URL or the panel)
   var filtresCharges = false;
-  var resultats = [], montres = 0, numero = 0, minuterie = null;
+  var total = 0, montres = 0, numero = 0, minuterie = null;
+  var prochains = null;      // n -> Promise of the data of the next n results, in display order
+
+  /** The lots listed by the main bundle (none on a site indexed in a single bundle). */
+  function lireLots(base) {
+    return window.fetch(new URL(MANIFESTE, base).href, { cache: "no-cache" }).then(function (reponse) {
+      return reponse.ok ? reponse.json() : { lots: [] };
+    }).then(function (manifeste) {
+      return (manifeste && Array.isArray(manifeste.lots) ? manifeste.lots : []).filter(function (lot) {
+        return lot && /^[a-z0-9-]+$/.test(String(lot.nom));
+      });
+    }, function () { return []; });
+  }
 
   function charger() {
     if (!chargement) {
       var bundle = formulaire.getAttribute("data-bundle") || "/pagefind/";
-      var adresse = new URL(bundle + "pagefind.js", window.location.href).href;
+      var base = new URL(bundle, window.location.href).href;
+      var adresse = new URL("pagefind.js", base).href;
       chargement = import(adresse).then(function (module) {
         pagefind = module;
-        return Promise.resolve(module.options({ bundlePath: new URL(bundle, window.location.href).href }))
-          .then(function () { return module; });
+        return Promise.all([module.options({ bundlePath: base }), lireLots(base)]).then(function (r) {
+          lots = r[1].map(function (lot) { return String(lot.nom); });
+          dates = r[1].filter(function (lot) {
+            return Array.isArray(lot.tris) && lot.tris.indexOf("date") >= 0;
+          }).map(function (lot) { return String(lot.nom); });
+          // merged in the manifest's order, so that results of equal score keep a stable order
+          return Promise.all(lots.map(function (nom) {
+            var filtre = {};
+            filtre[FILTRE_LOT] = nom;
+            return module.mergeIndex(new URL(nom + "/", base).href, { mergeFilter: filtre });
+          }));
+        }).then(function () { return module; });
       });
       chargement.catch(function () {
         var indisponible = document.getElementById("recherche-indisponible");
@@ -186,15 +219,108 @@
     return li;
   }
 
+  /** Results in Pagefind's order: the data of the next ones, n at a time. */
+  function parOrdre(resultats) {
+    var pris = 0;
+    return function (n) {
+      var lot = resultats.slice(pris, pris + n);
+      pris += lot.length;
+      return Promise.all(lot.map(function (r) { return r.data(); }));
+    };
+  }
+
+  function dateDe(donnees) {
+    return (donnees && donnees.meta && donnees.meta.date) || "";
+  }
+
+  /** Lists each sorted newest first (one per lot), merged by date; only the data of the first
+      result not yet shown of each list is loaded. */
+  function parDate(listes) {
+    var curseurs = listes.map(function () { return 0; });
+    var tetes = listes.map(function () { return null; });
+    function tete(i) {
+      if (curseurs[i] >= listes[i].length) { return Promise.resolve(null); }
+      if (!tetes[i]) { tetes[i] = listes[i][curseurs[i]].data(); }
+      return tetes[i];
+    }
+    return function (n) {
+      var pris = [];
+      function suivant() {
+        if (pris.length >= n) { return Promise.resolve(pris); }
+        return Promise.all(listes.map(function (_, i) { return tete(i); })).then(function (donnees) {
+          var meilleur = -1;
+          donnees.forEach(function (d, i) {
+            if (d && (meilleur < 0 || dateDe(d) > dateDe(donnees[meilleur]))) { meilleur = i; }
+          });
+          if (meilleur < 0) { return pris; }
+          pris.push(donnees[meilleur]);
+          curseurs[meilleur] += 1;
+          tetes[meilleur] = null;
+          return suivant();
+        });
+      }
+      return suivant();
+    };
+  }
+
   function afficherSuite(mon) {
-    var lot = resultats.slice(montres, montres + PAR_PAGE);
-    return Promise.all(lot.map(function (r) { return r.data(); })).then(function (donnees) {
+    if (!prochains) { return Promise.resolve(); }
+    return prochains(PAR_PAGE).then(function (donnees) {
       if (mon !== numero) { return; }
       var fragment = document.createDocumentFragment();
       donnees.forEach(function (d) { fragment.appendChild(element(d)); });
       liste.appendChild(fragment);
-      montres += lot.length;
-      suite.hidden = montres >= resultats.length;
+      montres += donnees.length;
+      suite.hidden = montres >= total;
+    });
+  }
+
+  function avecLot(filtres, nom) {
+    var parLot = {};
+    Object.keys(filtres).forEach(function (k) { parLot[k] = filtres[k]; });
+    parLot[FILTRE_LOT] = nom;
+    return parLot;
+  }
+
+  function chercher(pf, q, filtres, parDates) {
+    var tri = parDates ? { date: "desc" } : {};
+    if (lots.length < 2) {
+      return pf.search(q || null, { filters: filtres, sort: tri }).then(function (recherche) {
+        if (!recherche) { return null; }
+        var resultats = recherche.results || [];
+        return { total: resultats.length, prochains: parOrdre(resultats) };
+      });
+    }
+    // One search per lot. When a bundle has no word starting with a searched word, Pagefind falls
+    // back on the longest word of that bundle the searched one starts with (« or » for
+    // « ordinateurs »): with a single index that happens only when the whole site lacks the word.
+    // Such results score far below real matches: a lot whose best result scores under SEUIL of
+    // the best of all lots is left out.
+    return Promise.all(lots.map(function (nom) {
+      return pf.search(q || null, { filters: avecLot(filtres, nom) });
+    })).then(function (recherches) {
+      var listes = recherches.map(function (r) { return (r && r.results) || []; });
+      var meilleur = 0;
+      listes.forEach(function (l) { if (l.length && l[0].score > meilleur) { meilleur = l[0].score; } });
+      var gardes = lots.filter(function (_, i) {
+        return listes[i].length && (!q || listes[i][0].score >= SEUIL * meilleur);
+      });
+      if (!parDates) {
+        var tous = [];
+        lots.forEach(function (nom, i) { if (gardes.indexOf(nom) >= 0) { tous = tous.concat(listes[i]); } });
+        tous.sort(function (a, b) { return b.score - a.score; });     // stable: lots in manifest order
+        return { total: tous.length, prochains: parOrdre(tous) };
+      }
+      // Pagefind sorts each merged bundle on its own: lists newest first, merged by date here.
+      // A lot without dates (organisations) is left out, as Pagefind leaves out undated pages.
+      gardes = gardes.filter(function (nom) { return dates.indexOf(nom) >= 0; });
+      return Promise.all(gardes.map(function (nom) {
+        return pf.search(q || null, { filters: avecLot(filtres, nom), sort: tri });
+      })).then(function (parLot) {
+        var triees = parLot.map(function (r) { return (r && r.results) || []; });
+        var n = triees.reduce(function (somme, l) { return somme + l.length; }, 0);
+        return { total: n, prochains: parDate(triees) };
+      });
     });
   }
 
@@ -205,21 +331,21 @@
     var q = champ.value.trim();
     liste.textContent = "";
     suite.hidden = true;
-    resultats = [];
+    prochains = null;
+    total = 0;
     montres = 0;
     if (!q && !Object.keys(choisis).length) { etat.textContent = ""; return; }
     etat.textContent = "Recherche en cours…";
     minuterie = window.setTimeout(function () {
       charger().then(function (pf) {
-        var options = { filters: {}, sort: {} };
-        Object.keys(choisis).forEach(function (k) { options.filters[k] = choisis[k]; });
-        if (tri.value === "date") { options.sort = { date: "desc" }; }
-        return pf.search(q || null, options);
-      }).then(function (recherche) {
-        if (mon !== numero || !recherche) { return; }
-        resultats = recherche.results || [];
-        var n = resultats.length;
-        etat.textContent = n === 0 ? "Aucun résultat." : (n === 1 ? "1 résultat." : n + " résultats.");
+        var filtres = {};
+        Object.keys(choisis).forEach(function (k) { filtres[k] = choisis[k]; });
+        return chercher(pf, q, filtres, tri.value === "date");
+      }).then(function (trouve) {
+        if (mon !== numero || !trouve) { return; }
+        total = trouve.total;
+        prochains = trouve.prochains;
+        etat.textContent = total === 0 ? "Aucun résultat." : (total === 1 ? "1 résultat." : total + " résultats.");
         return afficherSuite(mon);
       }).catch(function () {
         if (mon === numero) { etat.textContent = "La recherche a échoué."; }

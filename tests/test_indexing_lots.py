@@ -1,0 +1,165 @@
+"""What Pagefind is fed (the staged entry pages) and how the index is split into lots and rebuilt
+only where the indexed content changed (plugins/associe/indexing.py)."""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from associe import indexing
+
+FIXTURE = Path(__file__).parent / "fixtures" / "exports"
+NEED = "besoins/ordinateurs-portables-dijon/index.html"
+
+
+# ------------------------------------------------------------------------------ staging
+def page(body: str, head: str = "", after: str = "") -> str:
+    return (f'<!doctype html><html lang="fr"><head><title>T</title>{head}</head><body><nav>Menu</nav>'
+            f'{body}<footer>Mentions légales</footer>{after}</body></html>')
+
+
+ARTICLE = ('<article class="fiche" data-pagefind-body><h1 data-pagefind-meta="title">Titre</h1>'
+           '<section><article>imbriqué</article></section>'
+           '<time data-date="2026-11-02" data-pagefind-sort="date[data-date]">2 novembre</time></article>')
+
+
+def test_only_the_searchable_element_is_staged():
+    staged = indexing.stage_page(page(ARTICLE))
+    assert staged.startswith('<!doctype html><html lang="fr">')
+    assert "Menu" not in staged and "Mentions légales" not in staged
+    assert "imbriqué" in staged and staged.count("</article>") == 2     # nested element of the same name kept
+    assert 'data-pagefind-sort="date[data-date]" data-pagefind-meta="date[data-date]"' in staged
+
+
+def test_a_page_with_pagefind_attributes_outside_its_body_is_staged_whole():
+    html = page(ARTICLE, head='<meta data-pagefind-filter="Auteur[content]" content="X">')
+    staged = indexing.stage_page(html)
+    assert "Menu" in staged and 'data-pagefind-filter="Auteur[content]"' in staged
+    # data-pagefind-ignore outside the body changes nothing Pagefind reads
+    assert "Menu" not in indexing.stage_page(page(ARTICLE, after='<div data-pagefind-ignore>x</div>'))
+
+
+def test_pages_without_a_searchable_element_are_not_staged():
+    assert indexing.stage_page(page("<main>Liste des besoins</main>")) is None
+    # the words in a text are not an attribute
+    assert indexing.stage_page(page("<p>l'attribut data-pagefind-body sert à…</p>")) is None
+    assert indexing.stage_page(page('<main\ndata-pagefind-body>x</main>')) is not None
+
+
+def test_an_existing_meta_is_not_duplicated():
+    html = page('<main data-pagefind-body><span data-pagefind-sort="date" data-pagefind-meta="date">2026</span></main>')
+    assert indexing.stage_page(html).count("data-pagefind-meta") == 1
+
+
+# ------------------------------------------------------------------------------ lots
+def staged(n: int, folder: str = "besoins") -> dict[str, list[tuple[str, str]]]:
+    return {folder: [(f"/{folder}/p{i}/", f"<p>{i}</p>") for i in range(n)]}
+
+
+def test_a_large_kind_is_split_by_a_stable_hash(monkeypatch):
+    monkeypatch.setattr(indexing, "LOT_PAGES", 10)
+    lots = indexing.plan_lots(staged(25), "1.5.2")
+    assert [lot.name for lot in lots] == ["besoins-1", "besoins-2", "besoins-3"]
+    assert sorted(url for lot in lots for url, _ in lot.pages) == sorted(url for url, _ in staged(25)["besoins"])
+    # adding a page changes one lot only
+    more = staged(26)
+    again = indexing.plan_lots(more, "1.5.2")
+    changed = [a.name for a, b in zip(lots, again) if a.fingerprint != b.fingerprint]
+    assert len(changed) == 1
+    assert [lot.name for lot in indexing.plan_lots(staged(10), "1.5.2")] == ["besoins"]
+
+
+def test_fingerprints_depend_on_pagefind_version_and_content():
+    base = indexing.plan_lots(staged(3), "1.5.2")[0].fingerprint
+    assert indexing.plan_lots(staged(3), "1.5.2")[0].fingerprint == base
+    assert indexing.plan_lots(staged(3), "1.6.0")[0].fingerprint != base
+    edited = staged(3)
+    edited["besoins"][1] = ("/besoins/p1/", "<p>autre</p>")
+    assert indexing.plan_lots(edited, "1.5.2")[0].fingerprint != base
+
+
+# ------------------------------------------------------------------------------ rebuilds
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    from associe.build import build_site
+
+    output = tmp_path_factory.mktemp("lots") / "output"
+    assert build_site(output=output, build_date=dt.date(2026, 11, 20), content=FIXTURE, include_fictitious=True,
+                      search_index=True) == 0
+    return output
+
+
+def files(output: Path) -> dict[str, bytes]:
+    root = output / "pagefind"
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def rebuilt(monkeypatch):
+    """The lots (and main bundle) Pagefind is run for during the test."""
+    names = []
+    build_lot, build_main = indexing._build_lot, indexing._build_main
+    monkeypatch.setattr(indexing, "_build_lot", lambda lot, *a: (names.append(lot.name), build_lot(lot, *a)))
+    monkeypatch.setattr(indexing, "_build_main", lambda *a: (names.append("principal"), build_main(*a)))
+    return names
+
+
+def test_only_the_lot_whose_pages_changed_is_rebuilt(built, tmp_path, rebuilt):
+    site = tmp_path / "site"
+    shutil.copytree(built, site)
+    indexing.build_search_index(site)
+    assert rebuilt == []                                   # nothing changed: Pagefind does not run
+    need = site / NEED
+    need.write_text(need.read_text(encoding="utf-8").replace("Ordinateurs portables pour nos ateliers",
+                                                             "Ordinateurs portables et zorglubs"), encoding="utf-8")
+    indexing.build_search_index(site)
+    assert rebuilt == ["besoins"]
+    assert files(site)["offres/pagefind-entry.json"] == files(built)["offres/pagefind-entry.json"]
+    # the result is the bundle a build from scratch gives
+    fresh = tmp_path / "fresh"
+    shutil.copytree(site, fresh)
+    shutil.rmtree(fresh / "pagefind")
+    indexing.build_search_index(fresh)
+    assert files(fresh) == files(site)
+    assert urls_with(site / "pagefind" / "besoins", "zorglubs") == ["/besoins/ordinateurs-portables-dijon/"]
+
+
+def urls_with(bundle: Path, word: str) -> list[str]:
+    found = []
+    for path in sorted((bundle / "fragment").glob("*.pf_fragment")):
+        record = json.loads(gzip.decompress(path.read_bytes())[len(b"pagefind_dcd"):])
+        if word in record["content"]:
+            found.append(record["url"])
+    return found
+
+
+def test_a_removed_kind_and_a_foreign_bundle_are_cleaned(built, tmp_path, rebuilt):
+    site = tmp_path / "site"
+    shutil.copytree(built, site)
+    for folder in (site / "exemples").iterdir():
+        if folder.is_dir():
+            shutil.rmtree(folder)
+    indexing.build_search_index(site)
+    assert rebuilt == []
+    assert not (site / "pagefind" / "exemples").exists()
+    lots = json.loads((site / "pagefind" / "associe-lots.json").read_text(encoding="utf-8"))["lots"]
+    assert [lot["nom"] for lot in lots] == ["besoins", "offres", "organisations"]
+    # an output folder from before the lots (or from another Pagefind version): rebuilt from scratch
+    (site / "pagefind" / "associe-lots.json").unlink()
+    (site / "pagefind" / "fragment" / "reste.pf_fragment").write_bytes(b"x")
+    indexing.build_search_index(site)
+    assert rebuilt == ["principal", "besoins", "offres", "organisations"]
+    assert not (site / "pagefind" / "fragment" / "reste.pf_fragment").exists()
+
+
+def test_a_missing_lot_folder_is_rebuilt(built, tmp_path, rebuilt):
+    site = tmp_path / "site"
+    shutil.copytree(built, site)
+    shutil.rmtree(site / "pagefind" / "offres")
+    indexing.build_search_index(site)
+    assert rebuilt == ["offres"]
+    assert files(site) == files(built)
