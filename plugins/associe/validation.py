@@ -6,14 +6,15 @@ function per rule, named for what it checks, registered in ``CROSS_FILE_RULES``.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import difflib
+import gc
 import hashlib
 import json
 import pickle
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -244,10 +245,21 @@ class RuleContext:
         self.problems.append(Problem(loaded.relpath, line, col, field_name(path), message, severity))
 
     def of_kind(self, kind: str) -> list[LoadedFile]:
-        return [f for (k, _), f in sorted(self.files.items()) if k == kind and f.data is not None]
+        """The files of ``kind`` that have data, by identifier (sorted once, on the first call)."""
+        if self._by_kind is None:
+            self._by_kind = {}
+            for (k, _), f in sorted(self.files.items()):
+                if f.data is not None:
+                    self._by_kind.setdefault(k, []).append(f)
+        return list(self._by_kind.get(kind, ()))
+
+    _by_kind: dict[str, list[LoadedFile]] | None = field(default=None, init=False, repr=False, compare=False)
 
 
 CROSS_FILE_RULES: list[Callable[[RuleContext], None]] = []
+# Rules that read one file only (not the other files nor the geography): ``check`` runs them
+# file by file and keeps their problems in the cache with the file's other problems.
+FILE_RULES: list[Callable[[RuleContext], None]] = []
 
 
 def rule(function: Callable[[RuleContext], None]) -> Callable[[RuleContext], None]:
@@ -255,7 +267,13 @@ def rule(function: Callable[[RuleContext], None]) -> Callable[[RuleContext], Non
     return function
 
 
-@rule
+def file_rule(function: Callable[[RuleContext], None]) -> Callable[[RuleContext], None]:
+    """A rule that reads one file only: it runs on each file alone (and is cached with it)."""
+    FILE_RULES.append(function)
+    return rule(function)
+
+
+@file_rule
 def identifier_equals_file_name(ctx: RuleContext) -> None:
     """`identifiant` is the file name without `.yaml`, so that links never break silently."""
     for loaded in (f for f in ctx.files.values() if f.data is not None):
@@ -356,7 +374,7 @@ def parse_date(value: Any) -> dt.date | None:
         return None
 
 
-@rule
+@file_rule
 def dates_coherent(ctx: RuleContext) -> None:
     """Validity ends after publication and at most one year later; confirmations fall in between."""
     for kind in ("besoin", "offre"):
@@ -405,18 +423,37 @@ _SHORTENERS = {"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buf
                "shorturl.at", "tiny.cc", "s.id", "lnkd.in", "urlz.fr"}
 
 
+def _string_leaves(data: Any, names: frozenset | None = None) -> list[tuple[list, str]]:
+    """(path, text) of every string in ``data``, depth first, whose last step is in ``names``
+    (any step when ``names`` is None). Paths are built only for the strings kept."""
+    found: list[tuple[list, str]] = []
+    path: list = []
+
+    def walk(node: Any) -> None:
+        for key, value in (node.items() if isinstance(node, dict) else enumerate(node)):
+            if isinstance(value, str):
+                if names is None or key in names:
+                    found.append((path + [key], value))
+            elif isinstance(value, (dict, list)):
+                path.append(key)
+                walk(value)
+                path.pop()
+
+    if isinstance(data, (dict, list)):
+        walk(data)
+    return found
+
+
+_URL_FIELDS = frozenset(("site_web", "formulaire", "url"))
+
+
 def _urls(data: Any, path: list) -> Iterable[tuple[list, str]]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _urls(value, path + [key])
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from _urls(value, path + [i])
-    elif isinstance(data, str) and path and path[-1] in ("site_web", "formulaire", "url"):
-        yield path, data
+    if isinstance(data, str):
+        return [(path, data)] if path and path[-1] in _URL_FIELDS else []
+    return [(path + p, text) for p, text in _string_leaves(data, _URL_FIELDS)]
 
 
-@rule
+@file_rule
 def links_are_safe(ctx: RuleContext) -> None:
     """Links are https, name a real host, and are not hidden behind a URL shortener."""
     for loaded in (f for f in ctx.files.values() if f.data is not None):
@@ -440,7 +477,7 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-@rule
+@file_rule
 def official_identifiers_valid(ctx: RuleContext) -> None:
     """SIREN and SIRET pass the Luhn check (La Poste's SIRETs use their own rule); SIRET starts with the SIREN."""
     for loaded in ctx.of_kind("organisation"):
@@ -459,7 +496,7 @@ _COMPANY_SIZES = {"tpe", "pme", "eti", "grande_entreprise"}
 _ASSOCIATION_SIZES = {"benevole", "employeuse"}
 
 
-@rule
+@file_rule
 def size_matches_nature(ctx: RuleContext) -> None:
     """Companies give TPE/PME/ETI/grande entreprise; associations give bénévole/employeuse."""
     for loaded in ctx.of_kind("organisation"):
@@ -479,7 +516,7 @@ ROLE_WORDS = ("contact", "bonjour", "hello", "info", "accueil", "partenariat", "
               "animation", "jardin", "epicerie", "banque", "recyclerie", "ressourcerie", "club", "ecole")
 
 
-@rule
+@file_rule
 def contact_is_organisation_level(ctx: RuleContext) -> None:
     """Contact channels belong to the organisation (contact@…, a contact page), never to a person."""
     for loaded in ctx.of_kind("organisation"):
@@ -500,17 +537,12 @@ TODO_MARKER = "À compléter"
 
 
 def _todo_paths(data: Any, path: list) -> Iterable[list]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _todo_paths(value, path + [key])
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from _todo_paths(value, path + [i])
-    elif isinstance(data, str) and data.lstrip().startswith(TODO_MARKER):
-        yield path
+    if isinstance(data, str):
+        return [path] if data.lstrip().startswith(TODO_MARKER) else []
+    return [path + p for p, text in _string_leaves(data) if text.lstrip().startswith(TODO_MARKER)]
 
 
-@rule
+@file_rule
 def drafted_example_is_completed(ctx: RuleContext) -> None:
     """A drafted example (``associe draft-example``) still saying « À compléter » is flagged for review."""
     for loaded in ctx.of_kind("exemple"):
@@ -524,18 +556,16 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 FREE_TEXT_FIELDS = ("description", "presentation", "resume", "resultats", "et_ensuite", "texte", "titre", "nom")
 
 
+_FREE_TEXT_FIELDS = frozenset(FREE_TEXT_FIELDS)
+
+
 def _texts(data: Any, path: list) -> Iterable[tuple[list, str]]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _texts(value, path + [key])
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from _texts(value, path + [i])
-    elif isinstance(data, str) and path and path[-1] in FREE_TEXT_FIELDS:
-        yield path, data
+    if isinstance(data, str):
+        return [(path, data)] if path and path[-1] in _FREE_TEXT_FIELDS else []
+    return [(path + p, text) for p, text in _string_leaves(data, _FREE_TEXT_FIELDS)]
 
 
-@rule
+@file_rule
 def no_personal_data_in_texts(ctx: RuleContext) -> None:
     """Free texts carry no phone number and no e-mail address: contact goes through the organisation's channel."""
     for loaded in (f for f in ctx.files.values() if f.data is not None):
@@ -574,18 +604,19 @@ class CheckResult:
 
 
 class CheckCache:
-    """Loaded and schema-checked files from the previous run, keyed by path and content hash.
+    """Loaded and checked files from the previous run, keyed by path and content hash.
 
-    Cross-file rules always run again (they are cheap and depend on every file); what is cached
-    is the expensive part, YAML parsing and JSON Schema validation. The cache is dropped whenever
-    the schemas or the loader/validator code change."""
+    What is cached is what depends on one file only: YAML parsing, JSON Schema validation and
+    the rules of ``FILE_RULES``. The rules that read several files or the geography always run
+    again. The cache is dropped whenever the schemas or the loader/validator code change."""
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, directory: Path | None):
         self.path = directory / "check-cache.pickle" if directory else None
         self.key = self._code_key()
-        self.entries: dict[str, tuple[str, Any, list[Problem]]] = {}
+        # relpath -> (sha1 of the bytes, data, problems of the file, problems of FILE_RULES)
+        self.entries: dict[str, tuple[str, Any, list[Problem], list[Problem]]] = {}
         self.hits = 0
         if self.path and self.path.exists():
             try:
@@ -595,12 +626,15 @@ class CheckCache:
                     self.entries = stored["entries"]
             except Exception:  # a corrupt or foreign cache is only a slower build
                 self.entries = {}
-        self.fresh: dict[str, tuple[str, Any, list[Problem]]] = {}
+        self.fresh: dict[str, tuple[str, Any, list[Problem], list[Problem]]] = {}
+        self.changed = False
 
     @staticmethod
     def _code_key() -> str:
         digest = hashlib.sha256(str(CheckCache.VERSION).encode())
-        for path in sorted(SCHEMAS_DIR.glob("*.json")) + [Path(__file__), Path(__file__).with_name("loading.py")]:
+        here = Path(__file__)
+        for path in sorted(SCHEMAS_DIR.glob("*.json")) + [here, here.with_name("loading.py"), here.with_name("dates.py"),
+                                                          here.with_name("problems.py")]:
             digest.update(path.read_bytes())
         return digest.hexdigest()
 
@@ -612,11 +646,17 @@ class CheckCache:
             return hit
         return None
 
-    def put(self, relpath: str, digest: str, data: Any, problems: list[Problem]) -> None:
-        self.fresh[relpath] = (digest, data, problems)
+    def put(self, relpath: str, digest: str, data: Any, problems: list[Problem],
+            rule_problems: list[Problem]) -> None:
+        # No copy: nothing changes the data before ``save`` (at the end of ``check``).
+        self.fresh[relpath] = (digest, data, problems, rule_problems)
+        self.changed = True
 
     def save(self) -> None:
+        """Write the files seen in this run; nothing when they are exactly those already stored."""
         if not self.path:
+            return
+        if not self.changed and self.fresh.keys() == self.entries.keys() and self.path.exists():
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
@@ -625,28 +665,53 @@ class CheckCache:
         tmp.replace(self.path)
 
 
-def _load_and_check_schema(path: Path, root: Path, cache: CheckCache | None) -> tuple[LoadedFile, list[Problem]]:
+def _file_rule_problems(loaded: LoadedFile, geography: Any) -> list[Problem]:
+    """The problems ``FILE_RULES`` find in one file (of a kind, with data)."""
+    ctx = RuleContext(files={(loaded.kind, loaded.id): loaded}, geography=geography)
+    for function in FILE_RULES:
+        function(ctx)
+    return ctx.problems
+
+
+def _load_and_check_file(path: Path, relpath: str, root: Path, geography: Any,
+                         cache: CheckCache | None) -> tuple[LoadedFile, list[Problem], list[Problem]]:
+    """(file, problems of its loading and schema, problems of ``FILE_RULES``), from the cache when
+    the file's bytes are those of the cached run."""
     if cache is None or path.is_symlink():
-        loaded = load_file(path, root)
-        problems = list(loaded.problems)
-        if loaded.data is not None and loaded.kind:
-            problems.extend(_schema_problems(loaded))
-        return loaded, problems
-    raw = path.read_bytes()
-    digest = hashlib.sha1(raw).hexdigest()
-    relpath = relative(path, root)
-    hit = cache.get(relpath, digest)
-    if hit is not None:
-        _, data, problems = hit
-        loaded = LoadedFile(path=path, relpath=relpath, kind=kind_of(path) or "", id=path.stem,
-                            text=raw.decode("utf-8", errors="replace").lstrip("\ufeff"), data=copy.deepcopy(data))
-        return loaded, list(problems)
-    loaded = load_file(path, root, raw=raw)
+        loaded = load_file(path, root, relpath=relpath)
+        raw = digest = None
+    else:
+        raw = path.read_bytes()
+        digest = hashlib.sha1(raw).hexdigest()
+        hit = cache.get(relpath, digest)
+        if hit is not None:
+            _, data, problems, rule_problems = hit
+            loaded = LoadedFile(path=path, relpath=relpath, kind=kind_of(path) or "", id=path.stem,
+                                text=raw.decode("utf-8", errors="replace").lstrip("\ufeff"), data=data)
+            return loaded, list(problems), list(rule_problems)
+        loaded = load_file(path, root, raw=raw, relpath=relpath)
     problems = list(loaded.problems)
+    rule_problems: list[Problem] = []
     if loaded.data is not None and loaded.kind:
         problems.extend(_schema_problems(loaded))
-    cache.put(relpath, digest, copy.deepcopy(loaded.data), problems)
-    return loaded, problems
+        rule_problems = _file_rule_problems(loaded, geography)
+    if cache is not None and digest is not None:
+        cache.put(relpath, digest, loaded.data, problems, rule_problems)
+    return loaded, problems, rule_problems
+
+
+@contextmanager
+def _fewer_collections():
+    """Loading thousands of files makes hundreds of thousands of small dicts and lists that all
+    live on; the cyclic garbage collector would walk them again and again (and every object
+    already there: the geography, Pelican). Collect less often while loading; the threshold is
+    put back afterwards."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], 20_000), max(threshold[1], 50), max(threshold[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
 
 
 def check(paths: Iterable[Path], root: Path = ROOT, geography: Any = None,
@@ -655,33 +720,48 @@ def check(paths: Iterable[Path], root: Path = ROOT, geography: Any = None,
 
     ``context_paths`` are loaded too (without reporting their own problems) so that checking one
     file can resolve references to organisations elsewhere in the directory. ``cache_dir`` keeps
-    parsed and schema-checked files between runs (see ``CheckCache``)."""
+    parsed and checked files between runs (see ``CheckCache``)."""
     from .territories import load_geography
 
     geography = geography or load_geography()
+    with _fewer_collections():
+        return _check(paths, root, geography, context_paths, cache_dir)
+
+
+def _check(paths: Iterable[Path], root: Path, geography: Any, context_paths: Iterable[Path],
+           cache_dir: Path | None) -> CheckResult:
     cache = CheckCache(cache_dir) if cache_dir else None
     wanted = discover(paths)
     files: dict[tuple[str, str], LoadedFile] = {}
+    own: dict[tuple[str, str], list[Problem]] = {}    # problems of FILE_RULES, for the files kept
     problems: list[Problem] = []
+    real_parents: dict[str, str] = {}
     for path in wanted:
-        loaded, file_problems = _load_and_check_schema(path, root, cache)
+        relpath = relative(path, root, real_parents)
+        loaded, file_problems, rule_problems = _load_and_check_file(path, relpath, root, geography, cache)
         if not loaded.kind:
             problems.append(Problem(loaded.relpath, 1, 0, "", "ce fichier n'est pas dans un dossier d'entrées "
                                     f"({', '.join(f'content/{f}/' for f in KIND_FOLDERS)}) : déplacez-le."))
             continue
         problems.extend(file_problems)
         files[(loaded.kind, loaded.id)] = loaded
+        own[(loaded.kind, loaded.id)] = rule_problems
     reported = {f.relpath for f in files.values()}
-    seen = {p.resolve() for p in wanted}
-    for path in discover(context_paths):
-        if path.resolve() in seen or (kind_of(path), path.stem) in files:
-            continue
-        loaded = load_file(path, root)
-        if loaded.kind:
-            files[(loaded.kind, loaded.id)] = loaded
+    context_paths = list(context_paths)
+    if context_paths:
+        seen = {p.resolve() for p in wanted}
+        for path in discover(context_paths):
+            if path.resolve() in seen or (kind_of(path), path.stem) in files:
+                continue
+            loaded = load_file(path, root)
+            if loaded.kind:
+                files[(loaded.kind, loaded.id)] = loaded
+    for rule_problems in own.values():
+        problems.extend(rule_problems)
     ctx = RuleContext(files=files, geography=geography)
     for function in CROSS_FILE_RULES:
-        function(ctx)
+        if function not in FILE_RULES:
+            function(ctx)
     problems.extend(p for p in ctx.problems if p.file in reported)
     problems = sorted(set(problems))
     bad = {p.file for p in problems if p.is_error}
