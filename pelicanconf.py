@@ -101,7 +101,9 @@ LOAD_CONTENT_CACHE = False
 # Folder of the YAML entries (organisations/, besoins/, offres/, exemples/).
 ASSOCIE_CONTENT_PATH = str(_HERE / "content")
 # Parsed and schema-checked entries are kept here between builds (keyed by each file's content
-# hash; dropped when the schemas or the validator change). None: no cache.
+# hash; dropped when the schemas or the validator change), and the manifest of the pages written
+# in each output folder (associe.page_cache): a rebuild into the same folder keeps it (instead of
+# DELETE_OUTPUT_DIRECTORY) and rewrites only the pages whose inputs changed. None: no cache, cold builds.
 ASSOCIE_CACHE_PATH = os.environ.get("ASSOCIE_CACHE_PATH") or str(_HERE / ".cache" / "associe")
 # Build date: None = today. Set it (AAAA-MM-JJ or datetime.date) for tests and reproducible
 # builds: two builds of the same content on the same date are byte-identical.

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import re
-from functools import lru_cache
 
 import markdown
 import nh3
@@ -63,22 +62,36 @@ def _markdown(source: str) -> str:
     return _CONVERTER.convert(source[:MAX_SOURCE])
 
 
-@lru_cache(maxsize=8192)
+# One Markdown conversion per distinct text, kept for the whole build: the sanitised HTML (page
+# body) and the plain text (meta description, excerpts) both come from it. Unbounded: a build
+# converts each description once (about 1 KB each), and the rendering processes forked after the
+# pages' descriptions are computed share the parent's results.
+_CONVERTED: dict[str, tuple[str, str]] = {}
+
+
+def _convert(source: str) -> tuple[str, str]:
+    found = _CONVERTED.get(source)
+    if found is None:
+        produced = _markdown(source)
+        html_out = _CLEANER.clean(_HEADING.sub(_demote, produced)).strip()
+        plain = " ".join(html.unescape(_TEXT_ONLY.clean(produced)).split())
+        found = _CONVERTED[source] = (html_out, plain)
+    return found
+
+
 def _render(source: str) -> str:
-    produced = _HEADING.sub(_demote, _markdown(source))
-    return _CLEANER.clean(produced).strip()
+    return _convert(source)[0]
 
 
 def render(source: str | None) -> Markup:
     """Markdown text from an entry → sanitised HTML, safe to insert in a page."""
     if not source:
         return Markup("")
-    return Markup(_render(str(source)))
+    return Markup(_convert(str(source))[0])
 
 
-@lru_cache(maxsize=8192)
 def _plain(source: str) -> str:
-    return " ".join(html.unescape(_TEXT_ONLY.clean(_markdown(source))).split())
+    return _convert(source)[1]
 
 
 def plain_text(source: str | None, limit: int | None = None) -> str:
@@ -87,7 +100,7 @@ def plain_text(source: str | None, limit: int | None = None) -> str:
     The result is *text*: templates escape it as any other string."""
     if not source:
         return ""
-    text = _plain(str(source))
+    text = _convert(str(source))[1]
     if limit and len(text) > limit:
         cut = text[: limit - 1]
         space = cut.rfind(" ")

@@ -31,6 +31,7 @@ annonce a expiré le … », carries no ``data-pagefind-body`` (so Pagefind skip
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -40,14 +41,18 @@ import traceback
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote, urlsplit
 
+from jinja2 import FileSystemBytecodeCache, pass_context
 from markupsafe import Markup, escape
 from pelican.generators import Generator
+from pelican.utils import get_relative_path, path_to_url
 
 from . import markdown_safe
+from .page_cache import KeyMaker, Manifest, _digest, build_key, remove_stale, stamp
 from .pipeline import SiteData, is_open, run_pipeline
 from .records import Entry
 from .vocabulary import label as vocab_label
@@ -69,6 +74,9 @@ MAP_BUCKETS = ((0, "c0", "aucune"), (1, "c1", "1"), (2, "c2", "2 à 4"), (5, "c3
 EXTERNAL_REL = "nofollow ugc noopener noreferrer"
 ROOT_MARK = "\x00racine\x00"   # stands for SITEURL in cached cards (control characters never reach content)
 SITE_NAME = "Asso'cie"
+# Files written by Pelican's writer during the current run (its editorial pages), recorded by the
+# ``content_written`` signal (``pelican_plugin``) so that an incremental build can remove the stale ones.
+PELICAN_WRITTEN: list[str] = []
 
 
 # ------------------------------------------------------------------------------------ paths
@@ -173,6 +181,11 @@ def safe_url(value: Any) -> str:
     """An http(s) URL kept as is, anything else (javascript:, data:, relative) → ''."""
     if not isinstance(value, str):
         return ""
+    return _safe_url(value)
+
+
+@lru_cache(maxsize=None)
+def _safe_url(value: str) -> str:
     parts = urlsplit(value.strip())
     return value.strip() if parts.scheme in ("https", "http") and parts.netloc else ""
 
@@ -260,10 +273,45 @@ JINJA_FILTERS = {
 }
 
 
+NAV_FILES = frozenset(f"{folder}/index.html" for folder in (
+    "besoins", "offres", "exemples", "organisations", "territoires", "mises-en-relation"))
+
+
+def fragments(env: Any) -> Any:
+    """``fragment(name)`` for base.html: the template ``_<name>.html`` rendered with the page's
+    context, once per distinct value of what it reads that varies between pages (the way to the
+    root, the section and the current menu entry); everything else it reads is the same for the
+    whole build (settings, build date)."""
+    cache: dict[tuple, Markup] = {}
+
+    @pass_context
+    def fragment(context: Any, name: str) -> Markup:
+        output_file = context.get("output_file")
+        key = (name, context.get("SITEURL"), context.get("section"), output_file if output_file in NAV_FILES else None)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = Markup(env.get_template(f"_{name}.html").render(context.get_all()))
+        return found
+
+    return fragment
+
+
 def add_jinja_helpers(generator: Generator) -> None:
     """``signals.generator_init`` receiver: the same filters in every generator's environment
     (the editorial pages' ``page.html`` extends the same ``base.html``)."""
     generator.env.filters.update(JINJA_FILTERS)
+    cache = generator.settings.get("ASSOCIE_CACHE_PATH")
+    if cache and generator.env.bytecode_cache is None:
+        # compiled templates kept between builds (Jinja checks each template's source checksum)
+        import jinja2
+
+        options = repr((jinja2.__version__, sorted((k, repr(v)) for k, v in
+                                                    (generator.settings.get("JINJA_ENVIRONMENT") or {}).items())))
+        folder = Path(cache) / "jinja" / hashlib.blake2b(options.encode(), digest_size=8).hexdigest()
+        folder.mkdir(parents=True, exist_ok=True)
+        generator.env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+    if "fragment" not in generator.env.globals:
+        generator.env.globals["fragment"] = fragments(generator.env)
     generator.env.globals.update({"label": label, "plural": plural, "KIND_LABEL": KIND_LABEL,
                                   "KIND_PLURAL": KIND_PLURAL, "mailto": mailto, "place_text": place_text,
                                   "reach_text": reach_text, "example_scale_text": example_scale_text})
@@ -325,9 +373,43 @@ class SiteModel:
         self.vocab = load_vocabularies()
         self._cards: dict[tuple, str] = {}
         self._attributes: dict[tuple, Markup] = {}
+        self._fingerprints: dict[int, bytes] = {}
         self._territories()
         self._organisation_entries()
         self._all_pairs()
+
+    # -- incremental builds (page_cache) -------------------------------------------------
+    def fingerprint(self, entry: Entry) -> bytes:
+        """Everything a page may show about ``entry``: its data, place and status, its
+        organisation's data and status, and for an example the entries it names (whether they
+        have a page, and their titles)."""
+        found = self._fingerprints.get(id(entry))
+        if found is None:
+            org = entry.organisation
+            org_part = None if org is None else (org.kind, org.id, org.data, org.place,
+                                                 (org.kind, org.id) in self.listed_ids)
+            refs: tuple = ()
+            if entry.kind == "exemple":
+                named = [("organisation", p.get("organisation")) for p in entry.get("partenaires") or ()
+                         if isinstance(p, dict)]
+                named += [("besoin", entry.get("besoin")), ("offre", entry.get("offre"))]
+                refs = tuple((kind, ident, (other := self.get(kind, ident)) is not None,
+                              other.title if other is not None else None) for kind, ident in named)
+            key = (entry.kind, entry.id)
+            found = _digest((entry.kind, entry.id, entry.path, entry.data, entry.place, entry.extra, org_part, refs,
+                             key in self.listed_ids, key in self.open_ids, key in self.expired_ids))
+            self._fingerprints[id(entry)] = found
+        return found
+
+    def shared_state(self, template: str) -> tuple:
+        """What a template reads from the whole site instead of its page's context: the régions
+        that have entries (« Parcourir », on listings and territory pages) and, for the
+        territories page, the open counts of every région and département."""
+        state: tuple = tuple((code, t.nom, t.path, t.empty) for code, t in self.regions.items())
+        if template == "territoires":
+            state += (tuple((code, t.open_count) for code, t in self.regions.items()),
+                      tuple((code, t.nom, t.path, t.open_count) for code, t in self.departements.items()))
+        return state
 
     # -- lookups used by templates ----------------------------------------------------
     def has_page(self, kind: str, ident: str | None) -> bool:
@@ -418,6 +500,16 @@ class SiteModel:
         html = self._cards.get(key)
         if html is None:
             html = self._cards[key] = str(macro(entry, self, self.paths, level, ROOT_MARK))
+        return Markup(html.replace(ROOT_MARK, str(escape(root))))
+
+    def once(self, macro: Any, entry: Entry, root: str) -> Markup:
+        """``macro(entry, M, P, root)`` (a suggested entry's head, one side of a suggested pair),
+        rendered once per entry with a placeholder for the way to the root, then reused on every
+        page that shows it. The macro must depend on nothing else."""
+        key = (macro.name, entry.kind, entry.id)
+        html = self._cards.get(key)
+        if html is None:
+            html = self._cards[key] = str(macro(entry, self, self.paths, ROOT_MARK))
         return Markup(html.replace(ROOT_MARK, str(escape(root))))
 
     def data_attributes(self, entry: Entry) -> Markup:
@@ -615,6 +707,8 @@ class AssocieGenerator(Generator):
         self.site: SiteData | None = None
         self.model: SiteModel | None = None
         self.pages_written = 0
+        self.pages_rendered = 0
+        PELICAN_WRITTEN.clear()
 
     # -- settings --------------------------------------------------------------------------
     def _build_date(self) -> dt.date:
@@ -653,31 +747,116 @@ class AssocieGenerator(Generator):
 
     def generate_output(self, writer) -> None:
         assert self.model is not None and self.site is not None
+        output = Path(self.output_path)
         relative = bool(self.settings.get("RELATIVE_URLS"))
         common = {"M": self.model, "P": self.model.paths, "build_date": self.site.build_date,
                   "build_date_fr": french_date(self.site.build_date),
                   "contribute": self.settings.get("ASSOCIE_CONTRIBUTE_PATH", "contribuer").strip("/")}
         pages = sorted(self.pages(), key=lambda p: p["path"])
+        files = [Paths.file(page["path"]) for page in pages]
+        # every page is written once, and none over a page Pelican wrote (its writer raised on a second write)
+        theirs = {Path(path).resolve() for path in PELICAN_WRITTEN}
+        for before, after in zip([None, *files], files):
+            if before == after or (theirs and (output / after).resolve() in theirs):
+                raise RuntimeError(f"la page « {after} » serait écrite deux fois")
 
-        def render(share: list[dict]) -> None:
-            for page in share:
-                variables = {**common, **page}
-                template = self.get_template(variables.pop("template"))
-                writer.write_file(Paths.file(page["path"]), template, self.context, relative_urls=relative, **variables)
+        manifest = self._manifest()
+        keys: list[bytes | None] = [None] * len(pages)
+        todo = list(range(len(pages)))
+        if manifest is not None:
+            maker = self._key_maker()
+            shared = {name: self.model.shared_state(name) for name in {page["template"] for page in pages}}
+            keys = maker.keys(pages, lambda page: shared[page["template"]])
+            todo = [i for i in todo if not manifest.unchanged(files[i], keys[i])]
+            manifest.forget()   # a build that fails half-way leaves no manifest: the next one starts afresh
+        base = dict(self.context)
+        base["localsiteurl"] = base.get("localsiteurl", None)
+        base.update(common)
+        # Every template compiled (or read from the bytecode cache) once, here: the rendering
+        # processes forked below share them instead of each compiling its own.
+        templates = {name: self.get_template(name) for name in sorted({page["template"] for page in pages})}
+        for source in sorted((Path(self.theme) / "templates").glob("_*.html")):
+            self.env.get_template(source.name)
+        prefixes: dict[int, str] = {}
+
+        def render(share: list[int]) -> None:
+            for index in share:
+                page, name = pages[index], files[index]
+                local = dict(base)
+                if relative:
+                    depth = name.count("/")
+                    if depth not in prefixes:
+                        prefixes[depth] = path_to_url(get_relative_path(name))
+                    local["SITEURL"] = local["localsiteurl"] = prefixes[depth]
+                local["output_file"] = name
+                local.update(page)
+                if "describe" in local:   # Markdown → text here, in the rendering process, not before the fork
+                    local["description"] = self._description(local.pop("describe"))
+                template = templates[local.pop("template")]
+                path = output / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(template.render(local).encode("utf-8"))
 
         workers = int(self.settings.get("ASSOCIE_RENDER_WORKERS") or 1)
-        if workers > 1 and hasattr(os, "fork") and len(pages) >= 200:
-            self._render_in_processes(render, pages, workers)
+        if workers > 1 and hasattr(os, "fork") and len(todo) >= 200:
+            self._render_in_processes(render, todo, workers)
         else:
-            render(pages)
+            render(todo)
         self.pages_written += len(pages)
-        self._write_autocomplete()
+        self.pages_rendered = len(todo)
+        # commune autocomplete: depends only on the geography and the code (in the build key)
+        geo_key = _digest(maker.base, "autocomplete") if manifest is not None else None
+        geo_files = manifest.groups.get("autocomplete", []) if manifest is not None else []
+        if not (geo_files and all(manifest.unchanged(name, geo_key) for name in geo_files)):
+            geo_files = self._write_autocomplete()
+        if manifest is not None:
+            stamps = {files[i]: stamp(output, files[i], keys[i]) for i in range(len(pages))}
+            stamps.update((name, stamp(output, name, geo_key)) for name in geo_files)
+            current = {name: value for name, value in stamps.items() if value is not None}
+            groups = self._other_files()
+            remove_stale(output, manifest.groups.get("own", []), set(files) | set(geo_files))
+            for group in ("pelican", "static"):
+                remove_stale(output, manifest.groups.get(group, []), groups[group])
+            groups["own"] = sorted(files) + geo_files
+            groups["autocomplete"] = geo_files
+            manifest.save(current, groups)
         self._write_listing_indexes()
         self._report()
         self._exports_hook()
 
+    def _manifest(self) -> "Manifest | None":
+        cache = self.settings.get("ASSOCIE_CACHE_PATH")
+        return Manifest(Path(cache), Path(self.output_path)).load() if cache else None
+
+    def _key_maker(self) -> KeyMaker:
+        assert self.model is not None and self.site is not None
+        theme = self.settings.get("THEME") or "theme"
+        base = build_key(self.settings, self.site.build_date, theme)
+        return KeyMaker(base, self.model.fingerprint, Entry, Territory, skip=(SiteModel, Paths))
+
+    def _other_files(self) -> dict[str, list[str]]:
+        """Files of the output written by Pelican rather than by this generator: its own pages
+        (the editorial pages, through its writer) and the theme's static files it copies."""
+        output = Path(self.output_path).resolve()
+        written = []
+        for path in PELICAN_WRITTEN:
+            try:
+                written.append(Path(path).resolve().relative_to(output).as_posix())
+            except ValueError:
+                continue
+        static = []
+        theme = Path(self.settings.get("THEME") or "theme")
+        target = Path(self.settings.get("THEME_STATIC_DIR") or "theme")
+        for item in self.settings.get("THEME_STATIC_PATHS") or ():
+            source = theme / item
+            if source.is_dir():
+                static += [(target / p.relative_to(source)).as_posix() for p in source.rglob("*") if p.is_file()]
+            elif source.is_file():
+                static.append((target / source.name).as_posix())
+        return {"pelican": sorted(set(written)), "static": sorted(set(static))}
+
     @staticmethod
-    def _render_in_processes(render, pages: list[dict], workers: int) -> None:
+    def _render_in_processes(render, pages: list, workers: int) -> None:
         """Render ``pages`` in ``workers`` forked processes (every page is still written once).
 
         Jinja rendering is most of a large build and Pelican has no parallelism; the pages are
@@ -859,7 +1038,7 @@ class AssocieGenerator(Generator):
         template = {"besoin": "entry", "offre": "entry", "exemple": "exemple", "organisation": "organisation"}
         page = {"path": m.paths.entry(entry), "template": template[entry.kind], "section": KIND_FOLDER[entry.kind],
                 "page_title": entry.title, "e": entry, "expired": expired,
-                "noindex": expired, "description": self._description(entry)}
+                "noindex": expired, "describe": entry}
         if entry.kind in ("besoin", "offre"):
             page.update(is_open=(entry.kind, entry.id) in m.open_ids, org=m.organisation_of(entry),
                         suggestions=[] if expired else m.suggestions_for(entry),
@@ -929,12 +1108,15 @@ class AssocieGenerator(Generator):
                 "departements": len(covered), "paires": m.pairs_count()}
 
     # -- other files ----------------------------------------------------------------------------
-    def _write_autocomplete(self) -> None:
+    def _write_autocomplete(self) -> list[str]:
         folder = Path(self.output_path) / "geo"
         folder.mkdir(parents=True, exist_ok=True)
+        written = []
         for name, rows in autocomplete_files(self.model.geo).items():
             (folder / f"{name}.json").write_text(json.dumps(rows, ensure_ascii=False, separators=(",", ":")),
                                                  encoding="utf-8")
+            written.append(f"geo/{name}.json")
+        return written
 
     def _write_listing_indexes(self) -> None:
         """``donnees/filtres-<kind folder>.json``: every listed entry of a kind, in listing order, as
@@ -990,7 +1172,9 @@ class AssocieGenerator(Generator):
         report = self.settings.get("ASSOCIE_BUILD_REPORT")
         if isinstance(report, dict):
             assert self.site is not None
-            report.update({"pages": self.pages_written,
+            report.update({"pages": self.pages_written, "rendered": self.pages_rendered,
+                           "html_pages": self.pages_written + sum(1 for path in PELICAN_WRITTEN
+                                                                  if path.endswith(".html")),
                            "listed": {kind: len(self.site.listed.get(kind, [])) for kind in KINDS},
                            "expired": len(self.site.expired), "warnings": [str(w) for w in self.site.warnings],
                            "build_date": self.site.build_date.isoformat()})
@@ -1002,6 +1186,12 @@ class AssocieGenerator(Generator):
             logger.debug("associe.exports absent : pas de flux ni d'exports.")
             return
         exports.write_exports(self.site, self.output_path, self.settings)
+
+
+def keep_output(settings: dict) -> bool:
+    """Whether the next run can update the output in place (``pelican_plugin``)."""
+    cache = settings.get("ASSOCIE_CACHE_PATH")
+    return bool(cache) and Manifest.exists_for(Path(cache), Path(settings["OUTPUT_PATH"]))
 
 
 def get_generators(_pelican) -> type[AssocieGenerator]:

@@ -1,0 +1,265 @@
+"""Incremental rendering: skip the pages whose inputs did not change since the last build.
+
+Each page gets a key, a hash of everything it is rendered from:
+
+- the *build key*, shared by every page: this module's version, the source of the plugin's code,
+  the theme's templates and the schemas (vocabulary labels), the size and date of the plugin's
+  data files (geography), the versions of Pelican, Jinja, Markdown and nh3, the settings and the
+  build date;
+- the page's own context (``AssocieGenerator.pages()`` yields a dict per page), walked
+  recursively: an ``Entry`` stands for its *fingerprint* (its data, place, status, organisation and
+  the entries it links to, see ``SiteModel.fingerprint``), a ``Territory`` for its name, path and
+  entries, a dataclass for its fields;
+- the few values templates read from the whole site rather than from the page (``SHARED``).
+
+A value the walk does not know makes the page uncacheable: it is rendered every time (never a
+wrong skip). The keys, with each written file's size and modification time, are kept in a
+manifest in ``ASSOCIE_CACHE_PATH`` (one per output folder). A page is skipped when its key is the
+manifest's and its file is still the one the last build wrote (same size and date); the pages
+the last build wrote and this one does not (a deleted entry, a shorter listing) are removed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import os
+import pickle
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from markupsafe import Markup
+
+from .paths import ROOT
+
+VERSION = 1
+PLUGIN = Path(__file__).resolve().parent
+
+
+class Uncacheable(Exception):
+    """A page context holds a value the key cannot describe: render that page every time."""
+
+
+def _digest(*parts: Any) -> bytes:
+    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _files(folder: Path, pattern: str) -> list[Path]:
+    return sorted(p for p in folder.rglob(pattern) if p.is_file()) if folder.is_dir() else []
+
+
+def build_key(settings: dict, build_date: dt.date, theme: str | os.PathLike) -> bytes:
+    """What every page depends on besides its own context."""
+    import jinja2
+    import markdown
+    import nh3
+    import pelican
+
+    hasher = hashlib.blake2b(digest_size=16)
+    hasher.update(repr((VERSION, build_date.isoformat(), sys.version_info[:2], pelican.__version__,
+                        jinja2.__version__, markdown.__version__, getattr(nh3, "__version__", ""))).encode())
+    sources = [*_files(PLUGIN, "*.py"), *_files(Path(theme) / "templates", "*"), *_files(ROOT / "schemas", "*")]
+    for path in sources:
+        hasher.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in _files(PLUGIN / "data", "*"):
+        stat = path.stat()
+        hasher.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    hasher.update(_settings_repr(settings).encode("utf-8", "surrogatepass"))
+    return hasher.digest()
+
+
+def _settings_repr(settings: dict) -> str:
+    """The settings that can be described (plain values); the build report is an output."""
+    def plain(value: Any) -> Any:
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        if isinstance(value, (list, tuple, set, frozenset)):
+            items = [plain(v) for v in value]
+            return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+        if isinstance(value, dict):
+            return sorted(((str(k), plain(v)) for k, v in value.items()), key=repr)
+        if isinstance(value, (dt.date, Path)):
+            return str(value)
+        return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+    return repr(sorted((k, plain(v)) for k, v in settings.items() if k != "ASSOCIE_BUILD_REPORT"))
+
+
+class KeyMaker:
+    """The keys of the pages' contexts; ``fingerprint(entry)`` is given by the site model.
+
+    Other dataclasses (gap reports, meeting kits…) may be shared between pages and link to each
+    other (a report's parent and children): each is described once, its links to other
+    dataclasses by their number in the order first met, and a page that holds any of them
+    depends on all of them (re-rendered when any changes). Pages are keyed together
+    (``keys``) so that this description is complete before the keys are made."""
+
+    def __init__(self, base: bytes, fingerprint: Callable[[Any], bytes], entry_type: type,
+                 territory_type: type, skip: tuple[type, ...] = ()):
+        self.base = base
+        self.fingerprint = fingerprint
+        self.entry_type = entry_type
+        self.territory_type = territory_type
+        self.skip = skip
+        self._numbers: dict[int, int] = {}
+        self._objects: list[Any] = []          # keeps the numbered objects alive (ids stay unique)
+        self._described: list[Any] = []
+        self._met_object = False
+
+    def keys(self, pages: list[dict], shared: Callable[[dict], Any]) -> list[bytes | None]:
+        described = []
+        for page in pages:
+            self._met_object = False
+            try:
+                described.append((self._walk(page), self._met_object))
+            except (Uncacheable, RecursionError):
+                described.append(None)
+        objects = _digest(self._described) if self._described else b""
+        result: list[bytes | None] = []
+        for page, item in zip(pages, described):
+            if item is None:
+                result.append(None)
+                continue
+            value, met = item
+            text = repr((value, shared(page), objects if met else None)).encode("utf-8", "surrogatepass")
+            result.append(hashlib.blake2b(self.base + text, digest_size=16).digest())
+        return result
+
+    def _walk(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str or kind is int or kind is float or kind is bool or value is None:
+            return value
+        if kind is self.entry_type:
+            return self.fingerprint(value)
+        if kind is dict:
+            return [(k, self._walk(v)) for k, v in value.items()]
+        if kind is list or kind is tuple:
+            return [self._walk(v) for v in value]
+        if kind is Markup:
+            return ("markup", str(value))
+        if kind is self.territory_type:
+            return ("territory", value.code, value.nom, value.path,
+                    [self.fingerprint(e) for e in value.needs], [self.fingerprint(e) for e in value.offers],
+                    [self.fingerprint(e) for e in value.others], [self.fingerprint(e) for e in value.examples],
+                    [self.fingerprint(e) for e in value.organisations])
+        if kind is dt.date or kind is dt.datetime:
+            return ("date", value.isoformat())
+        if isinstance(value, self.skip):
+            return ("skip", kind.__name__)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            self._met_object = True
+            number = self._numbers.get(id(value))
+            if number is None:
+                number = self._numbers[id(value)] = len(self._objects)
+                self._objects.append(value)
+                self._described.append(None)
+                self._described[number] = (kind.__qualname__, [(f.name, self._walk(getattr(value, f.name)))
+                                                               for f in dataclasses.fields(value)])
+            return ("object", number)
+        if isinstance(value, (set, frozenset)):
+            return ("set", sorted((self._walk(v) for v in value), key=repr))
+        if isinstance(value, dict):
+            return [(k, self._walk(v)) for k, v in value.items()]
+        if isinstance(value, (list, tuple)):
+            return [self._walk(v) for v in value]
+        raise Uncacheable(kind.__qualname__)
+
+
+class Manifest:
+    """The files a build wrote, with their keys: ``{relative path: (key, size, mtime_ns)}`` for
+    the generated pages, and the lists of the other files the build wrote (``groups``)."""
+
+    def __init__(self, cache_dir: Path, output: Path):
+        self.output = Path(output).resolve()
+        name = hashlib.blake2b(str(self.output).encode(), digest_size=8).hexdigest()
+        self.path = Path(cache_dir) / f"pages-{name}.pickle"
+        self.pages: dict[str, tuple[bytes, int, int]] = {}
+        self.groups: dict[str, list[str]] = {}
+
+    @classmethod
+    def exists_for(cls, cache_dir: Path, output: Path) -> bool:
+        return cls(cache_dir, output).path.is_file()
+
+    def load(self) -> "Manifest":
+        try:
+            with open(self.path, "rb") as handle:
+                data = pickle.load(handle)
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+            return self
+        if isinstance(data, dict) and data.get("version") == VERSION and data.get("output") == str(self.output):
+            self.pages = data.get("pages") or {}
+            self.groups = data.get("groups") or {}
+        return self
+
+    def unchanged(self, relative: str, key: bytes | None) -> bool:
+        """The file of ``relative`` is the one the last build wrote for the same key."""
+        if key is None:
+            return False
+        known = self.pages.get(relative)
+        if known is None or known[0] != key:
+            return False
+        try:
+            stat = os.stat(self.output / relative)
+        except OSError:
+            return False
+        return stat.st_size == known[1] and stat.st_mtime_ns == known[2]
+
+    def save(self, pages: dict[str, tuple[bytes, int, int]], groups: dict[str, list[str]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            pickle.dump({"version": VERSION, "output": str(self.output), "pages": pages, "groups": groups},
+                        handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, self.path)
+        self.path.with_suffix(".path").write_text(str(self.output), encoding="utf-8")
+        self._prune()
+
+    def _prune(self) -> None:
+        """Drop the manifests of output folders that no longer exist (temporary builds)."""
+        for sidecar in self.path.parent.glob("pages-*.path"):
+            try:
+                if sidecar != self.path.with_suffix(".path") and not Path(sidecar.read_text(encoding="utf-8")).is_dir():
+                    sidecar.with_suffix(".pickle").unlink(missing_ok=True)
+                    sidecar.unlink(missing_ok=True)
+            except OSError:
+                continue
+
+    def forget(self) -> None:
+        """Drop the manifest (before a build that may leave the output half written)."""
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
+
+
+def stamp(output: Path, relative: str, key: bytes | None) -> tuple[bytes, int, int] | None:
+    if key is None:
+        return None
+    stat = os.stat(Path(output) / relative)
+    return (key, stat.st_size, stat.st_mtime_ns)
+
+
+def remove_stale(output: Path, previous: set[str] | dict, current: set[str] | dict) -> list[str]:
+    """Delete the files of ``previous`` (relative to ``output``) that are not in ``current``,
+    then their folders left empty; never anything outside ``output``."""
+    root = Path(output).resolve()
+    removed = []
+    folders = set()
+    for relative in sorted(set(previous) - set(current)):
+        path = (root / relative)
+        try:
+            resolved = path.resolve()
+        except OSError:
+            continue
+        if root not in resolved.parents or not path.is_file() or path.is_symlink():
+            continue
+        path.unlink()
+        removed.append(relative)
+        folders.update(p for p in path.parents if root in p.parents)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        try:
+            folder.rmdir()   # only when empty
+        except OSError:
+            pass
+    return removed

@@ -1,0 +1,174 @@
+"""Incremental builds (``associe.page_cache``): with ``ASSOCIE_CACHE_PATH`` set, a rebuild into
+the same output keeps the pages whose inputs did not change, rewrites the others and removes
+the stale ones; the result must be byte-identical to a cold build of the same content."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from pathlib import Path
+
+from pelican import Pelican
+from pelican.settings import read_settings
+
+from associe.build import build_site, run_pelican
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "site"
+SETTINGS = ROOT / "pelicanconf.py"
+BUILD_DATE = "2026-11-24"
+
+NEW_NEED = """identifiant: ecrans-dijon
+titre: Écrans pour notre salle informatique
+organisation: atelier-numerique-dijon
+type_de_soutien: don_materiel
+categorie: mecenat
+objet: informatique
+thematiques:
+  - numerique
+description: |
+  Nous cherchons des **écrans** en bon état pour équiper les postes de notre salle.
+territoire:
+  commune: "21231"
+  portee: rayon
+  rayon_km: 20
+date_publication: "2026-11-20"
+valable_jusqu_au: "2027-04-30"
+statut: ouvert
+fictif: true
+"""
+
+
+def build(output: Path, content: Path, cache: Path | None, **extra) -> dict:
+    settings = read_settings(str(SETTINGS), override={
+        "OUTPUT_PATH": str(output), "ASSOCIE_CONTENT_PATH": str(content), "ASSOCIE_BUILD_DATE": BUILD_DATE,
+        "ASSOCIE_CACHE_PATH": str(cache) if cache else None, **extra})
+    status, report = run_pelican(settings)
+    assert status == 0
+    return report
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_same_tree(built: Path, expected: Path) -> None:
+    got, want = tree(built), tree(expected)
+    assert sorted(got) == sorted(want), (sorted(set(got) - set(want)), sorted(set(want) - set(got)))
+    different = [name for name in want if got[name] != want[name]]
+    assert not different, different[:20]
+
+
+def mtimes(root: Path) -> dict[str, int]:
+    return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*.html")}
+
+
+def test_incremental_rebuild_equals_a_cold_build(tmp_path):
+    content, cache, output = tmp_path / "content", tmp_path / "cache", tmp_path / "site"
+    shutil.copytree(FIXTURE, content)
+    first = build(output, content, cache)
+    assert first["rendered"] == first["pages"]
+    before = mtimes(output)
+
+    # a need that becomes a suggestion of an existing offer, a renamed organisation (shown on its
+    # entries' pages), a deleted need
+    (content / "besoins" / "ecrans-dijon.yaml").write_text(NEW_NEED, encoding="utf-8")
+    org = content / "organisations" / "informatique-chenove.yaml"
+    org.write_text(org.read_text(encoding="utf-8").replace("\nnom: ", "\nnom: Nouveau nom · ", 1), encoding="utf-8")
+    (content / "besoins" / "local-reunion-strasbourg.yaml").unlink()
+    (output / "CNAME").write_text("annuaire.example.org\n", encoding="utf-8")   # not ours: kept
+
+    second = build(output, content, cache)
+    assert 0 < second["rendered"] < second["pages"]
+    cold = tmp_path / "cold"
+    build(cold, content, None)
+    (cold / "CNAME").write_text("annuaire.example.org\n", encoding="utf-8")
+    assert_same_tree(output, cold)
+
+    after = mtimes(output)
+    assert "besoins/local-reunion-strasbourg/index.html" not in after
+    assert (output / "besoins" / "ecrans-dijon" / "index.html").is_file()
+    offer = (output / "offres" / "parc-informatique-chenove" / "index.html").read_text(encoding="utf-8")
+    assert "ecrans-dijon" in offer and "Nouveau nom · " in offer
+    # an example that shows none of the changes was not rewritten
+    assert after["exemples/cafe-sati-jardins-cocagne/index.html"] == \
+        before["exemples/cafe-sati-jardins-cocagne/index.html"]
+
+
+def test_a_rebuild_without_change_renders_nothing_and_repairs_edited_files(tmp_path):
+    content, cache, output = tmp_path / "content", tmp_path / "cache", tmp_path / "site"
+    shutil.copytree(FIXTURE, content)
+    build(output, content, cache)
+    autocomplete = output / "geo" / "communes-d.json"
+    written = autocomplete.stat().st_mtime_ns
+    again = build(output, content, cache)
+    assert again["rendered"] == 0 and again["pages"] > 100
+    assert autocomplete.stat().st_mtime_ns == written     # the commune files depend on the geography only
+    autocomplete.unlink()
+    page = output / "besoins" / "ordinateurs-portables-dijon" / "index.html"
+    original = page.read_bytes()
+    page.write_bytes(original.replace(b"Ordinateurs", b"Tablettes"))
+    (output / "offres" / "salle-reunion-strasbourg" / "index.html").unlink()
+    repaired = build(output, content, cache)
+    assert repaired["rendered"] == 2
+    assert page.read_bytes() == original
+    assert autocomplete.is_file()
+    cold = tmp_path / "cold"
+    build(cold, content, None)
+    assert_same_tree(output, cold)
+
+
+def test_settings_and_build_date_are_part_of_the_keys(tmp_path):
+    content, cache, output = tmp_path / "content", tmp_path / "cache", tmp_path / "site"
+    shutil.copytree(FIXTURE, content)
+    build(output, content, cache)
+    changed = build(output, content, cache, ASSOCIE_CONTACT_EMAIL="equipe@example.org")
+    assert changed["rendered"] == changed["pages"]
+    later = build(output, content, cache, ASSOCIE_CONTACT_EMAIL="equipe@example.org", ASSOCIE_BUILD_DATE="2026-11-25")
+    assert later["rendered"] == later["pages"]
+    cold = tmp_path / "cold"
+    build(cold, content, None, ASSOCIE_CONTACT_EMAIL="equipe@example.org", ASSOCIE_BUILD_DATE="2026-11-25")
+    assert_same_tree(output, cold)
+
+
+def test_without_a_manifest_the_output_is_emptied_as_before(tmp_path):
+    content, cache, output = tmp_path / "content", tmp_path / "cache", tmp_path / "site"
+    shutil.copytree(FIXTURE, content)
+    output.mkdir()
+    (output / "old.html").write_text("left over", encoding="utf-8")
+    build(output, content, cache)            # first build with this cache: cold, Pelican empties the output
+    assert not (output / "old.html").exists()
+    (output / "mine.txt").write_text("kept", encoding="utf-8")
+    build(output, content, cache)            # incremental: files that are not ours stay
+    assert (output / "mine.txt").exists()
+    build(output, content, None)             # no cache: cold again
+    assert not (output / "mine.txt").exists()
+
+
+def test_pelican_keeps_the_output_only_with_a_manifest(tmp_path):
+    content, cache, output = tmp_path / "content", tmp_path / "cache", tmp_path / "site"
+    shutil.copytree(FIXTURE, content)
+    settings = read_settings(str(SETTINGS), override={
+        "OUTPUT_PATH": str(output), "ASSOCIE_CONTENT_PATH": str(content), "ASSOCIE_BUILD_DATE": BUILD_DATE,
+        "ASSOCIE_CACHE_PATH": str(cache)})
+    assert Pelican(dict(settings)).delete_outputdir is True
+    build(output, content, cache)
+    assert Pelican(dict(settings)).delete_outputdir is False
+    assert os.listdir(cache)
+
+
+def test_build_site_counts_the_pages_it_wrote_and_drops_an_old_search_index(tmp_path, capsys):
+    content, cache, output = tmp_path / "content", tmp_path / "cache", tmp_path / "site"
+    shutil.copytree(FIXTURE, content)
+    options = {"build_date": dt.date(2026, 11, 24), "content": content, "search_index": False,
+               "extra_settings": {"ASSOCIE_CACHE_PATH": str(cache)}}
+    assert build_site(output, **options) == 0
+    (output / "pagefind" / "fragment").mkdir(parents=True)
+    (output / "pagefind" / "pagefind.js").write_text("// an earlier build's index", encoding="utf-8")
+    capsys.readouterr()
+    assert build_site(output, **options) == 0
+    printed = capsys.readouterr().out
+    assert not (output / "pagefind").exists()
+    count = int(re.search(r"\) : (\d+) pages,", printed).group(1))
+    assert count == sum(1 for _ in output.rglob("*.html"))
