@@ -27,7 +27,6 @@ import io
 import json
 import os
 import re
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
@@ -82,8 +81,11 @@ def page_path(kind: str, entry_id: str) -> str:
     return f"/{FOLDER_OF_KIND[kind]}/{entry_id}/"
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _iso(day: str | None) -> str | None:
-    return day if isinstance(day, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) else None
+    return day if isinstance(day, str) and _ISO_DAY.fullmatch(day) else None
 
 
 def published_date(entry: Entry) -> str:
@@ -123,6 +125,7 @@ def _xml_text(text: Any) -> str:
 
 _MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
 _MD_MARK = re.compile(r"(\*\*|__|\*|`)")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _MD_LINE = re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d+[.)][ \t]+)", re.MULTILINE)
 
 
@@ -133,7 +136,7 @@ def plain_text(markdown: str | None, limit: int = 600) -> str:
     text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(2) else m.group(1), markdown)
     text = _MD_LINE.sub("", text)
     text = _MD_MARK.sub("", text)
-    paragraphs = re.split(r"\n[ \t]*\n", text.strip())
+    paragraphs = _PARAGRAPH_BREAK.split(text.strip())
     text = "\n\n".join(" ".join(line.strip() for line in p.splitlines() if line.strip()) for p in paragraphs)
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.") + " …"
@@ -171,11 +174,64 @@ def _atom_date(day: str) -> str:
     return f"{day}T00:00:00Z"
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: _xml_text(v) for k, v in attrib.items()})
-    if text is not None:
-        element.text = _xml_text(text)
-    return element
+# The feeds were written with ElementTree (``ET.indent(feed, space="  ")`` then ``ET.tostring``);
+# serialising them with ElementTree was most of the cost of the feeds. The functions below
+# write the very same bytes (same escaping, same indentation, ``<tag />`` for an empty element)
+# for the only shapes the feeds use: elements with attributes and either a text or children.
+def _escape_text(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _escape_attribute(text: str) -> str:
+    text = _escape_text(text)
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    if "\n" in text:
+        text = text.replace("\n", "&#10;")
+    if "\t" in text:
+        text = text.replace("\t", "&#09;")
+    return text
+
+
+def _node(tag: str, text: str | None = None, children: list | None = None, **attrib: Any) -> tuple:
+    """An Atom element: (tag, attributes, text, children), texts cleaned as ``_xml_text`` does."""
+    return (tag, [(k, _xml_text(v)) for k, v in attrib.items()], None if text is None else _xml_text(text),
+            children or [])
+
+
+def _serialise(node: tuple, level: int, out: list[str]) -> None:
+    """``node`` as ElementTree writes it once indented at ``level`` (without its tail)."""
+    tag, attributes, text, children = node
+    out.append("<" + tag)
+    for name, value in attributes:
+        out.append(f' {name}="{_escape_attribute(value)}"')
+    if children:
+        inner = "\n" + "  " * (level + 1)
+        out.append(">")
+        out.append(_escape_text(text) if text and text.strip() else inner)
+        last = len(children) - 1
+        for i, child in enumerate(children):
+            _serialise(child, level + 1, out)
+            out.append(inner if i < last else "\n" + "  " * level)
+        out.append("</" + tag + ">")
+    elif text:
+        out.append(">" + _escape_text(text) + "</" + tag + ">")
+    else:
+        out.append(" />")
+
+
+def _serialised(node: tuple, level: int) -> str:
+    out: list[str] = []
+    _serialise(node, level, out)
+    return "".join(out)
 
 
 def _entry_summary(entry: Entry) -> str:
@@ -196,49 +252,63 @@ def _entry_summary(entry: Entry) -> str:
     return f"{head}\n\n{body}".strip()
 
 
+def _entry_node(entry: Entry, base: str, authority: str, sitename: str) -> tuple:
+    if entry.kind == "exemple":
+        author = [_node("name", ", ".join(p.get("nom", "") for p in entry.get("partenaires") or []) or sitename)]
+    else:
+        author = [_node("name", _organisation_name(entry) or sitename)]
+        if entry.organisation is not None:
+            author.append(_node("uri", base + page_path("organisation", entry.organisation.id)))
+    children = [
+        _node("id", f"tag:{authority},{TAG_YEAR}:{FOLDER_OF_KIND[entry.kind]}/{entry.id}"),
+        _node("title", entry.title),
+        _node("link", rel="alternate", type="text/html", href=base + page_path(entry.kind, entry.id)),
+        _node("published", _atom_date(published_date(entry))),
+        _node("updated", _atom_date(updated_date(entry))),
+        _node("author", children=author),
+        _node("category", term=entry.kind, label=KIND_LABEL[entry.kind]),
+    ]
+    for vocab in ("type_de_soutien", "categorie", "objet"):
+        value = entry.get(vocab)
+        if value:
+            children.append(_node("category", term=value, label=label(vocab, value)))
+    children.append(_node("summary", _entry_summary(entry), type="text"))
+    return _node("entry", children=children)
+
+
 def atom_feed(entries: list[Entry], *, settings: dict, feed_path: str, alternate_path: str,
-              title: str, subtitle: str, build_date: str) -> bytes:
+              title: str, subtitle: str, build_date: str, entry_cache: dict | None = None) -> bytes:
     """One Atom 1.0 document. ``entries`` already sorted and cut; no clock involved:
-    the feed's ``updated`` is its newest entry's, or the build date when it is empty."""
+    the feed's ``updated`` is its newest entry's, or the build date when it is empty.
+
+    ``entry_cache`` ((kind, id) -> the entry's XML) lets the feeds of one build (an entry is in
+    the feed of its kind, of its région and of its département) write each entry once; it must
+    not outlive ``settings``."""
     base = _site_url(settings)
     authority = _tag_authority(settings)
     sitename = str(settings.get("SITENAME") or DEFAULT_SITENAME)
-    ET.register_namespace("", ATOM_NS)
-    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "fr"})
-    _sub(feed, "id", f"tag:{authority},{TAG_YEAR}:{feed_path.strip('/')}")
-    _sub(feed, "title", f"{sitename} — {title}")
-    _sub(feed, "subtitle", subtitle)
     updated = max((updated_date(e) for e in entries), default=build_date)
-    _sub(feed, "updated", _atom_date(updated))
-    _sub(feed, "link", rel="self", type="application/atom+xml", href=base + feed_path)
-    _sub(feed, "link", rel="alternate", type="text/html", href=base + alternate_path)
-    author = _sub(feed, "author")
-    _sub(author, "name", sitename)
-    _sub(author, "uri", (base or "") + "/")
-    _sub(feed, "rights", f"Données sous {LICENCE['nom']} ({LICENCE['url']})")
-    _sub(feed, "generator", "Asso'cie")
+    head = [
+        _node("id", f"tag:{authority},{TAG_YEAR}:{feed_path.strip('/')}"),
+        _node("title", f"{sitename} — {title}"),
+        _node("subtitle", subtitle),
+        _node("updated", _atom_date(updated)),
+        _node("link", rel="self", type="application/atom+xml", href=base + feed_path),
+        _node("link", rel="alternate", type="text/html", href=base + alternate_path),
+        _node("author", children=[_node("name", sitename), _node("uri", (base or "") + "/")]),
+        _node("rights", f"Données sous {LICENCE['nom']} ({LICENCE['url']})"),
+        _node("generator", "Asso'cie"),
+    ]
+    children = [_serialised(node, 1) for node in head]
+    cache = {} if entry_cache is None else entry_cache
     for entry in entries:
-        item = _sub(feed, "entry")
-        _sub(item, "id", f"tag:{authority},{TAG_YEAR}:{FOLDER_OF_KIND[entry.kind]}/{entry.id}")
-        _sub(item, "title", entry.title)
-        _sub(item, "link", rel="alternate", type="text/html", href=base + page_path(entry.kind, entry.id))
-        _sub(item, "published", _atom_date(published_date(entry)))
-        _sub(item, "updated", _atom_date(updated_date(entry)))
-        author = _sub(item, "author")
-        if entry.kind == "exemple":
-            _sub(author, "name", ", ".join(p.get("nom", "") for p in entry.get("partenaires") or []) or sitename)
-        else:
-            _sub(author, "name", _organisation_name(entry) or sitename)
-            if entry.organisation is not None:
-                _sub(author, "uri", base + page_path("organisation", entry.organisation.id))
-        _sub(item, "category", term=entry.kind, label=KIND_LABEL[entry.kind])
-        for vocab in ("type_de_soutien", "categorie", "objet"):
-            value = entry.get(vocab)
-            if value:
-                _sub(item, "category", term=value, label=label(vocab, value))
-        _sub(item, "summary", _entry_summary(entry), type="text")
-    ET.indent(feed, space="  ")
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8") + b"\n"
+        key = (entry.kind, entry.id)
+        xml = cache.get(key)
+        if xml is None:
+            xml = cache[key] = _serialised(_entry_node(entry, base, authority, sitename), 1)
+        children.append(xml)
+    body = f'<feed xmlns="{ATOM_NS}" xml:lang="fr">\n  ' + "\n  ".join(children) + "\n</feed>"
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body.encode("utf-8", "xmlcharrefreplace") + b"\n"
 
 
 def write_feeds(site_data: Any, output_dir: Path, settings: dict) -> list[str]:
@@ -248,9 +318,11 @@ def write_feeds(site_data: Any, output_dir: Path, settings: dict) -> list[str]:
     geo = site_data.geography
     written: list[str] = []
 
+    entry_cache: dict = {}
+
     def emit(feed_path: str, entries: list[Entry], **kwargs: str) -> None:
         data = atom_feed(newest_first(entries)[:limit], settings=settings, feed_path=feed_path,
-                         build_date=build_date, **kwargs)
+                         build_date=build_date, entry_cache=entry_cache, **kwargs)
         _write(output_dir / feed_path.lstrip("/"), data)
         written.append(feed_path)
 
@@ -367,8 +439,12 @@ def entry_record(site_data: Any, entry: Entry, order: list[str], base: str) -> d
     return record
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)``, one encoder."""
+    return _ENCODER.encode(value)
 
 
 def schema_urls(base: str) -> dict[str, str]:
@@ -408,6 +484,8 @@ def _joined(values: Iterable[Any]) -> str:
 
 def _cell(value: Any) -> str:
     """A CSV cell: booleans as oui/non, text starting like a formula prefixed with an apostrophe."""
+    if value.__class__ is str:                       # the common case, first
+        return "'" + value if value.startswith(_FORMULA_START) else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -445,65 +523,65 @@ def _columns(kind: str, base: str) -> list[Column]:
     url: Column = ("url", lambda e: base + page_path(e.kind, e.id))
     if kind == "organisation":
         return [
-            ("identifiant", lambda e: e.id), ("nom", lambda e: e.get("nom")), url,
-            ("nature", lambda e: e.get("nature")), ("nature_libelle", lambda e: label("nature", e.get("nature", ""))),
-            ("taille", lambda e: e.get("taille")), ("siren", lambda e: e.get("siren")),
-            ("siret", lambda e: e.get("siret")), ("rna", lambda e: e.get("rna")),
-            ("site_web", lambda e: e.get("site_web")),
-            ("thematiques", lambda e: _joined(e.get("thematiques") or [])),
-            ("presentation", lambda e: e.get("presentation")),
-            ("contact_email", lambda e: (e.get("contact") or {}).get("email")),
-            ("contact_formulaire", lambda e: (e.get("contact") or {}).get("formulaire")),
+            ("identifiant", lambda e: e.id), ("nom", lambda e: e.data.get("nom")), url,
+            ("nature", lambda e: e.data.get("nature")), ("nature_libelle", lambda e: label("nature", e.data.get("nature", ""))),
+            ("taille", lambda e: e.data.get("taille")), ("siren", lambda e: e.data.get("siren")),
+            ("siret", lambda e: e.data.get("siret")), ("rna", lambda e: e.data.get("rna")),
+            ("site_web", lambda e: e.data.get("site_web")),
+            ("thematiques", lambda e: _joined(e.data.get("thematiques") or [])),
+            ("presentation", lambda e: e.data.get("presentation")),
+            ("contact_email", lambda e: (e.data.get("contact") or {}).get("email")),
+            ("contact_formulaire", lambda e: (e.data.get("contact") or {}).get("formulaire")),
             *_place_columns(),
-            ("fictif", lambda e: bool(e.get("fictif"))),
+            ("fictif", lambda e: bool(e.data.get("fictif"))),
         ]
     if kind in ("besoin", "offre"):
         return [
-            ("identifiant", lambda e: e.id), ("titre", lambda e: e.get("titre")), url,
-            ("organisation", lambda e: e.get("organisation")), ("organisation_nom", _organisation_name),
-            ("type_de_soutien", lambda e: e.get("type_de_soutien")),
-            ("type_de_soutien_libelle", lambda e: label("type_de_soutien", e.get("type_de_soutien", ""))),
-            ("categorie", lambda e: e.get("categorie")),
-            ("categorie_libelle", lambda e: label("categorie", e.get("categorie", ""))),
-            ("objet", lambda e: e.get("objet")), ("objet_libelle", lambda e: label("objet", e.get("objet", ""))),
-            ("thematiques", lambda e: _joined(e.get("thematiques") or [])),
-            ("description", lambda e: e.get("description")),
-            ("portee", lambda e: (e.get("territoire") or {}).get("portee")),
-            ("rayon_km", lambda e: (e.get("territoire") or {}).get("rayon_km")),
+            ("identifiant", lambda e: e.id), ("titre", lambda e: e.data.get("titre")), url,
+            ("organisation", lambda e: e.data.get("organisation")), ("organisation_nom", _organisation_name),
+            ("type_de_soutien", lambda e: e.data.get("type_de_soutien")),
+            ("type_de_soutien_libelle", lambda e: label("type_de_soutien", e.data.get("type_de_soutien", ""))),
+            ("categorie", lambda e: e.data.get("categorie")),
+            ("categorie_libelle", lambda e: label("categorie", e.data.get("categorie", ""))),
+            ("objet", lambda e: e.data.get("objet")), ("objet_libelle", lambda e: label("objet", e.data.get("objet", ""))),
+            ("thematiques", lambda e: _joined(e.data.get("thematiques") or [])),
+            ("description", lambda e: e.data.get("description")),
+            ("portee", lambda e: (e.data.get("territoire") or {}).get("portee")),
+            ("rayon_km", lambda e: (e.data.get("territoire") or {}).get("rayon_km")),
             *_place_columns(),
-            ("quantite_valeur", lambda e: (e.get("quantite") or {}).get("valeur")),
-            ("quantite_unite", lambda e: (e.get("quantite") or {}).get("unite")),
-            ("date_publication", lambda e: e.get("date_publication")),
-            ("disponible_a_partir_du", lambda e: e.get("disponible_a_partir_du")),
-            ("valable_jusqu_au", lambda e: e.get("valable_jusqu_au")),
-            ("derniere_confirmation", lambda e: e.get("derniere_confirmation")),
-            ("statut", lambda e: e.get("statut")),
-            ("fictif", lambda e: bool(e.get("fictif"))),
+            ("quantite_valeur", lambda e: (e.data.get("quantite") or {}).get("valeur")),
+            ("quantite_unite", lambda e: (e.data.get("quantite") or {}).get("unite")),
+            ("date_publication", lambda e: e.data.get("date_publication")),
+            ("disponible_a_partir_du", lambda e: e.data.get("disponible_a_partir_du")),
+            ("valable_jusqu_au", lambda e: e.data.get("valable_jusqu_au")),
+            ("derniere_confirmation", lambda e: e.data.get("derniere_confirmation")),
+            ("statut", lambda e: e.data.get("statut")),
+            ("fictif", lambda e: bool(e.data.get("fictif"))),
         ]
     return [
-        ("identifiant", lambda e: e.id), ("titre", lambda e: e.get("titre")), url,
-        ("partenaires", lambda e: _joined(p.get("nom") for p in e.get("partenaires") or [])),
-        ("partenaires_natures", lambda e: _joined(p.get("nature") for p in e.get("partenaires") or [])),
-        ("partenaires_organisations", lambda e: _joined(p.get("organisation") for p in e.get("partenaires") or [])),
-        ("categorie", lambda e: e.get("categorie")),
-        ("categorie_libelle", lambda e: label("categorie", e.get("categorie", ""))),
-        ("type_de_soutien", lambda e: e.get("type_de_soutien")),
-        ("type_de_soutien_libelle", lambda e: label("type_de_soutien", e.get("type_de_soutien", ""))),
-        ("thematiques", lambda e: _joined(e.get("thematiques") or [])),
-        ("echelle", lambda e: (e.get("territoire") or {}).get("echelle")),
-        ("code_territoire", lambda e: (e.get("territoire") or {}).get("code")),
+        ("identifiant", lambda e: e.id), ("titre", lambda e: e.data.get("titre")), url,
+        ("partenaires", lambda e: _joined(p.get("nom") for p in e.data.get("partenaires") or [])),
+        ("partenaires_natures", lambda e: _joined(p.get("nature") for p in e.data.get("partenaires") or [])),
+        ("partenaires_organisations", lambda e: _joined(p.get("organisation") for p in e.data.get("partenaires") or [])),
+        ("categorie", lambda e: e.data.get("categorie")),
+        ("categorie_libelle", lambda e: label("categorie", e.data.get("categorie", ""))),
+        ("type_de_soutien", lambda e: e.data.get("type_de_soutien")),
+        ("type_de_soutien_libelle", lambda e: label("type_de_soutien", e.data.get("type_de_soutien", ""))),
+        ("thematiques", lambda e: _joined(e.data.get("thematiques") or [])),
+        ("echelle", lambda e: (e.data.get("territoire") or {}).get("echelle")),
+        ("code_territoire", lambda e: (e.data.get("territoire") or {}).get("code")),
         *_place_columns(),
-        ("annee_debut", lambda e: e.get("annee_debut")), ("duree_mois", lambda e: e.get("duree_mois")),
-        ("en_cours", lambda e: e.get("en_cours")),
-        ("resume", lambda e: e.get("resume")),
-        ("apports", lambda e: _joined(f"{a.get('partenaire')} : {a.get('texte')}" for a in e.get("apports") or [])),
-        ("resultats", lambda e: e.get("resultats")), ("et_ensuite", lambda e: e.get("et_ensuite")),
-        ("besoin", lambda e: e.get("besoin")), ("offre", lambda e: e.get("offre")),
-        ("source_titre", lambda e: (e.get("source") or {}).get("titre")),
-        ("source_editeur", lambda e: (e.get("source") or {}).get("editeur")),
-        ("source_url", lambda e: (e.get("source") or {}).get("url")),
-        ("source_date", lambda e: (e.get("source") or {}).get("date")),
-        ("fictif", lambda e: bool(e.get("fictif"))),
+        ("annee_debut", lambda e: e.data.get("annee_debut")), ("duree_mois", lambda e: e.data.get("duree_mois")),
+        ("en_cours", lambda e: e.data.get("en_cours")),
+        ("resume", lambda e: e.data.get("resume")),
+        ("apports", lambda e: _joined(f"{a.get('partenaire')} : {a.get('texte')}" for a in e.data.get("apports") or [])),
+        ("resultats", lambda e: e.data.get("resultats")), ("et_ensuite", lambda e: e.data.get("et_ensuite")),
+        ("besoin", lambda e: e.data.get("besoin")), ("offre", lambda e: e.data.get("offre")),
+        ("source_titre", lambda e: (e.data.get("source") or {}).get("titre")),
+        ("source_editeur", lambda e: (e.data.get("source") or {}).get("editeur")),
+        ("source_url", lambda e: (e.data.get("source") or {}).get("url")),
+        ("source_date", lambda e: (e.data.get("source") or {}).get("date")),
+        ("fictif", lambda e: bool(e.data.get("fictif"))),
     ]
 
 
@@ -513,8 +591,13 @@ def csv_bytes(kind: str, entries: list[Entry], base: str) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([name for name, _ in columns])
+    getters = [get for _, get in columns]
+    formula = _FORMULA_START
     for entry in entries:
-        writer.writerow([_cell(get(entry)) for _, get in columns])
+        values = [get(entry) for get in getters]
+        # _cell(value), with its common case (a text not starting like a formula) inlined
+        writer.writerow([value if value.__class__ is str and not value.startswith(formula) else _cell(value)
+                         for value in values])
     return "\ufeff".encode("utf-8") + buffer.getvalue().encode("utf-8")
 
 
@@ -637,19 +720,40 @@ SITEMAP_SKIP_FILES = {"404.html"}
 
 
 def _html_pages(output_dir: Path) -> list[str]:
-    """Every HTML file of the output as a site path (``/a/b/`` for ``a/b/index.html``), sorted."""
-    pages = []
-    top = os.fspath(output_dir)
-    for root, dirs, files in os.walk(top):
-        rel_root = os.path.relpath(root, top).replace(os.sep, "/")
-        if rel_root == ".":
-            rel_root = ""
-            dirs[:] = [d for d in dirs if d not in SITEMAP_SKIP_DIRS]
-        prefix = f"/{rel_root}/" if rel_root else "/"
-        for name in files:
-            if not name.endswith(".html") or (not rel_root and name in SITEMAP_SKIP_FILES):
-                continue
-            pages.append(prefix if name == "index.html" else prefix + name)
+    """Every HTML file of the output as a site path (``/a/b/`` for ``a/b/index.html``), sorted.
+
+    Walks like ``os.walk`` (a link to a folder is listed, not followed; unreadable folders are
+    skipped), building each folder's site path once instead of asking ``os.path.relpath``."""
+    pages: list[str] = []
+
+    def walk(folder: str, prefix: str, top: bool) -> None:
+        try:
+            scanner = os.scandir(folder)
+        except OSError:
+            return
+        subfolders = []
+        with scanner:
+            for item in scanner:
+                try:
+                    is_dir = item.is_dir()
+                except OSError:
+                    is_dir = False
+                name = item.name
+                if is_dir:
+                    if top and name in SITEMAP_SKIP_DIRS:
+                        continue
+                    try:
+                        is_link = item.is_symlink()
+                    except OSError:
+                        is_link = False
+                    if not is_link:
+                        subfolders.append((item.path, name))
+                elif name.endswith(".html") and not (top and name in SITEMAP_SKIP_FILES):
+                    pages.append(prefix if name == "index.html" else prefix + name)
+        for path, name in subfolders:
+            walk(path, f"{prefix}{name}/", False)
+
+    walk(os.fspath(output_dir), "/", True)
     return sorted(pages)
 
 
