@@ -131,3 +131,38 @@ def test_relative_gives_the_same_paths_as_pathlib(tmp_path, monkeypatch):
                 assert relative(path, root) == expected, (cwd, root, path)
                 assert relative(path, root, {}) == expected, (cwd, root, path)
     assert os.sep == "/"
+
+
+def _discover_as_it_was(paths):
+    from associe.paths import KIND_FOLDERS
+
+    found = set()
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for folder in KIND_FOLDERS:
+                for candidate in ([path] if path.name == folder else [path / folder]):
+                    if candidate.is_dir():
+                        found.update(p for p in candidate.iterdir() if p.is_file() and not p.name.startswith(".")
+                                     and p.name.lower() not in {"readme.md", "lisez-moi.md"})
+        elif path.exists() or path.is_symlink():
+            found.add(path)
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def test_discover_finds_what_it_found_before(tmp_path):
+    from associe.loading import discover
+
+    root = tmp_path / "content"
+    for name in ["besoins/a.yaml", "besoins/b.yml", "besoins/.cache.yaml", "besoins/README.md", "besoins/Lisez-moi.md",
+                 "offres/c.yaml", "organisations/d.yaml", "autre/e.yaml"]:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("a: 1\n", encoding="utf-8")
+    (root / "besoins" / "dossier.yaml").mkdir()
+    (root / "besoins" / "lien.yaml").symlink_to(root / "offres" / "c.yaml")
+    (root / "besoins" / "casse.yaml").symlink_to(root / "absent.yaml")
+    (root / "besoins" / "lien-dossier").symlink_to(root / "offres")
+    for paths in ([root], [root / "besoins"], [root, root / "besoins" / "a.yaml"], [root / "besoins" / "casse.yaml"],
+                  [Path("content")], [root / "absent"]):
+        assert discover(paths) == _discover_as_it_was(paths)

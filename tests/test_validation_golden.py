@@ -120,3 +120,19 @@ if __name__ == "__main__":
             assert cold == fill == warm, scenario
             record[scenario] = cold
     print(json.dumps(record, ensure_ascii=False, indent=1))
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_output_is_the_same_when_files_are_checked_in_two_processes(tmp_path, golden, name, monkeypatch):
+    from associe import validation
+
+    forks: list[int] = []
+    fork = validation.os.fork
+    monkeypatch.setattr(validation.os, "fork", lambda: (forks.append(1), fork())[1])
+    monkeypatch.setattr(validation, "PARALLEL_MIN_FILES", 2)
+    cold, fill, warm = outputs(tmp_path, name)
+    assert cold == golden[name]
+    assert fill == golden[name]
+    assert warm == golden[name]
+    # the cold run and the run that fills the cache (the last reads it); one file: no second process
+    assert len(forks) == (0 if name.startswith("layout:context") else 2)

@@ -399,8 +399,9 @@ def discover(paths: Iterable[Path]) -> list[Path]:
             for folder in KIND_FOLDERS:
                 for candidate in ([path] if path.name == folder else [path / folder]):
                     if candidate.is_dir():
-                        found.update(p for p in candidate.iterdir() if p.is_file() and not p.name.startswith(".")
-                                     and p.name.lower() not in {"readme.md", "lisez-moi.md"})
+                        with os.scandir(candidate) as entries:     # file types without a stat each
+                            found.update(Path(e.path) for e in entries if not e.name.startswith(".")
+                                         and e.name.lower() not in {"readme.md", "lisez-moi.md"} and e.is_file())
         elif path.exists() or path.is_symlink():
             found.add(path)
     return sorted(found, key=lambda p: p.as_posix())

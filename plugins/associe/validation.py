@@ -11,8 +11,11 @@ import difflib
 import gc
 import hashlib
 import json
+import os
 import pickle
 import re
+import signal
+import sys
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -673,31 +676,78 @@ def _file_rule_problems(loaded: LoadedFile, geography: Any) -> list[Problem]:
     return ctx.problems
 
 
-def _load_and_check_file(path: Path, relpath: str, root: Path, geography: Any,
-                         cache: CheckCache | None) -> tuple[LoadedFile, list[Problem], list[Problem]]:
-    """(file, problems of its loading and schema, problems of ``FILE_RULES``), from the cache when
-    the file's bytes are those of the cached run."""
-    if cache is None or path.is_symlink():
-        loaded = load_file(path, root, relpath=relpath)
-        raw = digest = None
-    else:
-        raw = path.read_bytes()
-        digest = hashlib.sha1(raw).hexdigest()
-        hit = cache.get(relpath, digest)
-        if hit is not None:
-            _, data, problems, rule_problems = hit
-            loaded = LoadedFile(path=path, relpath=relpath, kind=kind_of(path) or "", id=path.stem,
-                                text=raw.decode("utf-8", errors="replace").lstrip("\ufeff"), data=data)
-            return loaded, list(problems), list(rule_problems)
-        loaded = load_file(path, root, raw=raw, relpath=relpath)
+def _load_and_check(path: Path, relpath: str, root: Path, geography: Any,
+                    raw: bytes | None) -> tuple[LoadedFile, list[Problem], list[Problem]]:
+    """(file, problems of its loading and schema, problems of ``FILE_RULES``)."""
+    loaded = load_file(path, root, raw=raw, relpath=relpath)
     problems = list(loaded.problems)
     rule_problems: list[Problem] = []
     if loaded.data is not None and loaded.kind:
         problems.extend(_schema_problems(loaded))
         rule_problems = _file_rule_problems(loaded, geography)
-    if cache is not None and digest is not None:
-        cache.put(relpath, digest, loaded.data, problems, rule_problems)
     return loaded, problems, rule_problems
+
+
+# Below this many files to parse, one process; above, two (when the machine has two cores).
+PARALLEL_MIN_FILES = 2000
+
+
+def _in_two_processes(items: list, work: Callable[[Any], Any], pack: Callable[[Any, Any], Any] = lambda item, r: r,
+                      unpack: Callable[[Any, Any], Any] = lambda item, r: r) -> list:
+    """``[work(item) for item in items]``, the second half computed by a forked process.
+
+    The child sends ``pack(item, result)`` and the parent rebuilds ``unpack(item, packed)``: what
+    the parent knows already need not be pickled (pickling a dataclass costs much more than a
+    tuple).
+
+    Parsing and checking thousands of files is the bulk of ``check`` on a cold build; the other
+    core is idle then. The child sends its results back pickled, through a pipe; the parent
+    computes the first half meanwhile. Should the child fail in any way (an exception, a crash,
+    a result that cannot be pickled), the parent computes that half itself: the results and any
+    exception are those of the plain loop, in the same order."""
+    if (len(items) < PARALLEL_MIN_FILES or not sys.platform.startswith("linux") or not hasattr(os, "fork")
+            or len(os.sched_getaffinity(0)) < 2):
+        return [work(item) for item in items]
+    half = len(items) // 2
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                   # the child: the second half, then exit at once
+        status = 1
+        try:
+            os.close(reader)
+            gc.disable()                           # short-lived: nothing to collect before exit
+            payload = pickle.dumps([pack(item, work(item)) for item in items[half:]],
+                                   protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(writer, "wb") as stream:
+                stream.write(payload)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writer)
+    payload = b""
+    finished = False
+    try:
+        first = [work(item) for item in items[:half]]
+        with os.fdopen(reader, "rb") as stream:
+            reader = -1
+            payload = stream.read()
+        finished = True
+    finally:
+        if not finished:                           # an exception here (or Ctrl-C): stop the child
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if reader != -1:
+            os.close(reader)
+        _, status = os.waitpid(pid, 0)
+    if status == 0 and payload:
+        try:
+            packed = pickle.loads(payload)  # noqa: S301 - written just above by our own child
+            return first + [unpack(item, result) for item, result in zip(items[half:], packed)]
+        except Exception:  # noqa: BLE001 - recomputed below
+            pass
+    return first + [work(item) for item in items[half:]]
 
 
 @contextmanager
@@ -736,9 +786,45 @@ def _check(paths: Iterable[Path], root: Path, geography: Any, context_paths: Ite
     own: dict[tuple[str, str], list[Problem]] = {}    # problems of FILE_RULES, for the files kept
     problems: list[Problem] = []
     real_parents: dict[str, str] = {}
-    for path in wanted:
-        relpath = relative(path, root, real_parents)
-        loaded, file_problems, rule_problems = _load_and_check_file(path, relpath, root, geography, cache)
+    relpaths = [relative(path, root, real_parents) for path in wanted]
+    results: list[Any] = [None] * len(wanted)
+    todo: list[int] = []                           # files to load and check (not in the cache)
+    raws: dict[int, bytes] = {}
+    digests: dict[int, str] = {}
+    for i, path in enumerate(wanted):
+        if cache is None or path.is_symlink():
+            todo.append(i)
+            continue
+        raw = path.read_bytes()
+        digest = hashlib.sha1(raw).hexdigest()
+        hit = cache.get(relpaths[i], digest)
+        if hit is None:
+            todo.append(i)
+            raws[i], digests[i] = raw, digest
+            continue
+        _, data, hit_problems, hit_rule_problems = hit
+        loaded = LoadedFile(path=path, relpath=relpaths[i], kind=kind_of(path) or "", id=path.stem,
+                            text=raw.decode("utf-8", errors="replace").lstrip("\ufeff"), data=data)
+        results[i] = (loaded, list(hit_problems), list(hit_rule_problems))
+    def pack(_i: int, result: tuple) -> tuple:
+        loaded, file_problems, rule_problems = result
+        return loaded.text, loaded.data, loaded.problems, file_problems, rule_problems
+
+    def unpack(i: int, packed: tuple) -> tuple:
+        text, data, loaded_problems, file_problems, rule_problems = packed
+        path = wanted[i]
+        loaded = LoadedFile(path=path, relpath=relpaths[i], kind=kind_of(path) or "", id=path.stem, text=text,
+                            data=data, problems=loaded_problems)
+        return loaded, file_problems, rule_problems
+
+    done = _in_two_processes(todo, lambda i: _load_and_check(wanted[i], relpaths[i], root, geography, raws.pop(i, None)),
+                             pack, unpack)
+    for i, result in zip(todo, done):
+        results[i] = result
+        if i in digests:
+            loaded, file_problems, rule_problems = result
+            cache.put(relpaths[i], digests[i], loaded.data, file_problems, rule_problems)
+    for loaded, file_problems, rule_problems in results:
         if not loaded.kind:
             problems.append(Problem(loaded.relpath, 1, 0, "", "ce fichier n'est pas dans un dossier d'entrées "
                                     f"({', '.join(f'content/{f}/' for f in KIND_FOLDERS)}) : déplacez-le."))
