@@ -300,13 +300,14 @@ def add_jinja_helpers(generator: Generator) -> None:
     """``signals.generator_init`` receiver: the same filters in every generator's environment
     (the editorial pages' ``page.html`` extends the same ``base.html``)."""
     generator.env.filters.update(JINJA_FILTERS)
-    cache = generator.settings.get("ASSOCIE_CACHE_PATH")
+    settings = getattr(generator, "settings", None) or {}
+    cache = settings.get("ASSOCIE_CACHE_PATH")
     if cache and generator.env.bytecode_cache is None:
         # compiled templates kept between builds (Jinja checks each template's source checksum)
         import jinja2
 
         options = repr((jinja2.__version__, sorted((k, repr(v)) for k, v in
-                                                    (generator.settings.get("JINJA_ENVIRONMENT") or {}).items())))
+                                                    (settings.get("JINJA_ENVIRONMENT") or {}).items())))
         folder = Path(cache) / "jinja" / hashlib.blake2b(options.encode(), digest_size=8).hexdigest()
         folder.mkdir(parents=True, exist_ok=True)
         generator.env.bytecode_cache = FileSystemBytecodeCache(str(folder))
@@ -419,7 +420,7 @@ class SiteModel:
         return self.by_id.get((kind, ident)) if ident else None
 
     def suggestions_for(self, entry: Entry) -> list[dict]:
-        """Suggested partners of an open need or offer: [{entry, distance_km, score, reasons}]."""
+        """Suggested partners of an open need or offer: [{entry, reasons}]."""
         if (entry.kind, entry.id) not in self.open_ids:
             return []
         matches = self.site.matches
@@ -432,8 +433,9 @@ class SiteModel:
                                     else ("besoin", suggestion.need_id))
             other = self.get(other_kind, other_id)
             if other is not None and (other_kind, other_id) in self.open_ids:
-                result.append({"entry": other, "distance_km": suggestion.distance_km,
-                               "score": suggestion.score, "reasons": list(suggestion.reasons)})
+                # only what the page shows: a score or a distance that changes with the rest of the
+                # directory (the matching's text weights) would make an unchanged page look changed
+                result.append({"entry": other, "reasons": list(suggestion.reasons)})
         return result
 
     def examples_for(self, entry: Entry) -> list[Entry]:
@@ -452,9 +454,10 @@ class SiteModel:
             if ("besoin", pair.need_id) not in self.open_ids or ("offre", pair.offer_id) not in self.open_ids:
                 continue
             need, offer = self.by_id[("besoin", pair.need_id)], self.by_id[("offre", pair.offer_id)]
-            self._pairs.append({"need": need, "offer": offer, "distance_km": pair.distance_km,
-                                "score": pair.score, "reasons": list(pair.reasons)})
+            self._pairs.append({"need": need, "offer": offer, "score": pair.score, "reasons": list(pair.reasons)})
         self._pairs.sort(key=lambda p: (-p["score"], p["need"].id, p["offer"].id))
+        for item in self._pairs:   # only what the pages show (see suggestions_for)
+            del item["score"]
         for item in self._pairs:
             keys = set()
             for place in (item["need"].place, item["offer"].place):
@@ -675,7 +678,7 @@ def autocomplete_files(geo: Any) -> dict[str, list[list]]:
 
     files: dict[str, list[list]] = defaultdict(list)
     for row in autocomplete_index(geo):
-        key = fold(row[1])[:1] or "_"
+        key = fold(row[1][:8])[:1] or fold(row[1])[:1] or "_"   # the first letter only: fold a prefix
         files[f"communes-{key if key.isalnum() else '_'}"].append(row)
         for prefix in sorted({cp[:2] for cp in (row[3] or "").split() if len(cp) >= 2}):
             files[f"cp-{prefix}"].append(row)
