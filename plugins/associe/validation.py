@@ -426,24 +426,25 @@ _SHORTENERS = {"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buf
                "shorturl.at", "tiny.cc", "s.id", "lnkd.in", "urlz.fr"}
 
 
-def _string_leaves(data: Any, names: frozenset | None = None) -> list[tuple[list, str]]:
-    """(path, text) of every string in ``data``, depth first, whose last step is in ``names``
-    (any step when ``names`` is None). Paths are built only for the strings kept."""
+def _string_leaves(data: Any, names: frozenset | None = None,
+                   keep: Callable[[str], bool] | None = None) -> list[tuple[list, str]]:
+    """(path, text) of every string in ``data`` (a mapping or a list), depth first, whose last
+    step is in ``names`` (when given) and for which ``keep(text)`` is true (when given). Paths
+    are built only for the strings kept."""
     found: list[tuple[list, str]] = []
     path: list = []
 
     def walk(node: Any) -> None:
         for key, value in (node.items() if isinstance(node, dict) else enumerate(node)):
             if isinstance(value, str):
-                if names is None or key in names:
+                if (names is None or key in names) and (keep is None or keep(value)):
                     found.append((path + [key], value))
             elif isinstance(value, (dict, list)):
                 path.append(key)
                 walk(value)
                 path.pop()
 
-    if isinstance(data, (dict, list)):
-        walk(data)
+    walk(data)
     return found
 
 
@@ -542,7 +543,7 @@ TODO_MARKER = "À compléter"
 def _todo_paths(data: Any, path: list) -> Iterable[list]:
     if isinstance(data, str):
         return [path] if data.lstrip().startswith(TODO_MARKER) else []
-    return [path + p for p, text in _string_leaves(data) if text.lstrip().startswith(TODO_MARKER)]
+    return [path + p for p, _ in _string_leaves(data, keep=lambda text: text.lstrip().startswith(TODO_MARKER))]
 
 
 @file_rule
@@ -671,6 +672,7 @@ class CheckCache:
 def _file_rule_problems(loaded: LoadedFile, geography: Any) -> list[Problem]:
     """The problems ``FILE_RULES`` find in one file (of a kind, with data)."""
     ctx = RuleContext(files={(loaded.kind, loaded.id): loaded}, geography=geography)
+    ctx._by_kind = {loaded.kind: [loaded]}          # what ``of_kind`` would find, without sorting
     for function in FILE_RULES:
         function(ctx)
     return ctx.problems
