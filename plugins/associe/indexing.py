@@ -1,7 +1,7 @@
 """Stage 7 — search index: Pagefind over the entry pages, in French, in a few bundles ("lots").
 
 ``build_search_index(output_dir)`` runs the Pagefind CLI shipped by the ``pagefind[bin]``
-package (``python -m pagefind``) and writes the search bundle to ``<output_dir>/pagefind/``. It
+package (the program ``python -m pagefind`` runs) and writes the search bundle to ``<output_dir>/pagefind/``. It
 raises ``SearchIndexError`` with Pagefind's own output when anything goes wrong: a site without
 search must never be deployed silently.
 
@@ -22,9 +22,9 @@ How the work is kept small (issue #6):
   outside that element is staged whole, so nothing Pagefind would have seen is lost. Each sort
   key (``data-pagefind-sort``) is also copied to the page's metadata (``data-pagefind-meta``),
   so the search page can order results of several bundles by date.
-* **Several bundles, merged in the browser.** The pages are split into lots: one per kind, a
-  kind of more than ``LOT_PAGES`` pages being split again by a stable hash of the page's
-  folder. Each lot is a Pagefind bundle of its own in ``pagefind/<lot>/`` (index, fragments and
+* **Several bundles, merged in the browser.** The pages are split into lots: needs, offers, and examples
+  with organisations (``LOT_GROUPS``), a group of more than ``LOT_PAGES`` pages being split
+  again by a stable hash of the page's URL. Each lot is a Pagefind bundle of its own in ``pagefind/<lot>/`` (index, fragments and
   filters only), run one after another, so Pagefind's memory is that of the largest lot. The
   main bundle ``pagefind/`` (Pagefind's JavaScript and WebAssembly, and one placeholder page
   made of a single word nobody types) never depends on the content; ``recherche.js`` reads the
@@ -46,6 +46,7 @@ the search page loads and every search honestly finds nothing.
 """
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -65,7 +66,10 @@ BUNDLE_DIR = "pagefind"
 MANIFEST = "associe-lots.json"
 LANGUAGE = "fr"
 ENTRY_FOLDERS = ("besoins", "offres", "exemples", "organisations")
-LOT_PAGES = 10_000        # a kind with more pages is split into ceil(pages / LOT_PAGES) lots
+# Needs and offers are a lot each; examples and organisations (fewer, added less often) share one:
+# every lot costs a search one more index chunk (10 to 20 KB) and its own small files.
+LOT_GROUPS = (("besoins",), ("offres",), ("exemples", "organisations"))
+LOT_PAGES = 10_000        # a group with more pages is split into ceil(pages / LOT_PAGES) lots
 STAGING_FORMAT = 1        # bump when the staged HTML changes: every lot is then rebuilt
 TIMEOUT_S = 1800
 MAIN_FILES = ("pagefind.js", "pagefind-ui.js", "pagefind-entry.json", f"wasm.{LANGUAGE}.pagefind")
@@ -77,10 +81,22 @@ class SearchIndexError(RuntimeError):
     """Pagefind failed; the message carries its command line and output."""
 
 
+@functools.lru_cache(maxsize=1)
+def pagefind_program() -> tuple[str, ...]:
+    """The Pagefind program ``python -m pagefind`` runs (``pagefind[bin]``), called directly: one
+    interpreter start less per run; ``python -m pagefind`` if it cannot be found here."""
+    try:
+        from pagefind.service import get_executable
+        binary = get_executable()
+    except ImportError:  # pragma: no cover - only the command line is installed
+        binary = None
+    return (str(binary),) if binary else (sys.executable, "-m", "pagefind")
+
+
 def pagefind_command(site: Path, bundle: Path) -> list[str]:
     """Pagefind over the staging folder ``site``, writing the bundle to ``bundle``."""
     return [
-        sys.executable, "-m", "pagefind",
+        *pagefind_program(),
         "--site", str(site),
         "--output-path", str(bundle),
         "--force-language", LANGUAGE,
@@ -161,7 +177,7 @@ def read_manifest(bundle: Path) -> dict | None:
 
 def pagefind_version() -> str:
     """``pagefind --version`` (e.g. ``1.5.2``): part of every fingerprint."""
-    output = _run([sys.executable, "-m", "pagefind", "--version"], Path.cwd())
+    output = _run([*pagefind_program(), "--version"], Path.cwd())
     return output.split("\n", 1)[-1].strip().rsplit(" ", 1)[-1] if output else "?"
 
 
@@ -273,21 +289,23 @@ def has_searchable_page(output_dir: Path) -> bool:
 
 
 def plan_lots(pages: dict[str, list[tuple[str, str]]], version: str) -> list[Lot]:
-    """Lots in a fixed order: one per kind, or ``<kind>-1``… ``<kind>-n`` (n = ceil(pages / LOT_PAGES))
-    by a hash of the page's URL, so that a page stays in its lot while the count of lots is unchanged."""
+    """Lots in a fixed order: one per group of ``LOT_GROUPS``, or ``<group>-1``… ``<group>-n``
+    (n = ceil(pages / LOT_PAGES)) by a hash of the page's URL, so that a page stays in its lot
+    while the count of lots is unchanged."""
     lots = []
-    for folder in ENTRY_FOLDERS:
-        kind_pages = pages.get(folder, [])
-        if not kind_pages:
+    for group in LOT_GROUPS:
+        name = "-".join(group)
+        group_pages = [page for folder in group for page in pages.get(folder, [])]
+        if not group_pages:
             continue
-        parts = -(-len(kind_pages) // LOT_PAGES)
+        parts = -(-len(group_pages) // LOT_PAGES)
         if parts == 1:
-            kind_lots = [Lot(folder, kind_pages)]
+            group_lots = [Lot(name, group_pages)]
         else:
-            kind_lots = [Lot(f"{folder}-{i + 1}") for i in range(parts)]
-            for url, html in kind_pages:
-                kind_lots[int(hashlib.sha256(url.encode("utf-8")).hexdigest()[:12], 16) % parts].pages.append((url, html))
-        for lot in kind_lots:
+            group_lots = [Lot(f"{name}-{i + 1}") for i in range(parts)]
+            for url, html in group_pages:
+                group_lots[int(hashlib.sha256(url.encode("utf-8")).hexdigest()[:12], 16) % parts].pages.append((url, html))
+        for lot in group_lots:
             if lot.pages:
                 lot.fingerprint = _fingerprint(version, lot.name, lot.pages)
                 lots.append(lot)

@@ -29,7 +29,6 @@
   var ATTENTE_MS = 250;
   var MANIFESTE = "associe-lots.json";
   var FILTRE_LOT = "lot";    // synthetic filter given to each merged bundle (mergeIndex's mergeFilter)
-  var SEUIL = 0.2;           // a lot whose best score is under SEUIL × the best one only has fallback matches
 
   var formulaire, champ, tri, panneau, zoneFiltres, etat, liste, suite;
   var pagefind = null, chargement = null, lots = [], dates = [];   // lots; those with a date
@@ -291,19 +290,32 @@
         return { total: resultats.length, prochains: parOrdre(resultats) };
       });
     }
-    // One search per lot. When a bundle has no word starting with a searched word, Pagefind falls
-    // back on the longest word of that bundle the searched one starts with (« or » for
-    // « ordinateurs »): with a single index that happens only when the whole site lacks the word.
-    // Such results score far below real matches: a lot whose best result scores under SEUIL of
-    // the best of all lots is left out.
+    // One search per lot. When a bundle has no word starting with a searched word (after
+    // stemming), Pagefind falls back on the longest word of that bundle the searched one starts
+    // with (« or » of Côte-d'Or for « ordinateurs »); with one index for the whole site that
+    // happens only when no page has the word. So for each word, when some lot has it exactly
+    // (a quoted search, stemmed), the lots that do not are left out.
     return Promise.all(lots.map(function (nom) {
       return pf.search(q || null, { filters: avecLot(filtres, nom) });
     })).then(function (recherches) {
       var listes = recherches.map(function (r) { return (r && r.results) || []; });
-      var meilleur = 0;
-      listes.forEach(function (l) { if (l.length && l[0].score > meilleur) { meilleur = l[0].score; } });
+      var mots = q && q.indexOf('"') < 0 ? q.split(/\s+/).filter(Boolean) : [];
+      return Promise.all(mots.map(function (mot) {
+        return Promise.all(lots.map(function (nom, i) {
+          if (!listes[i].length) { return false; }
+          return pf.search('"' + mot + '"', { filters: avecLot(filtres, nom) }).then(function (r) {
+            return Boolean(r && r.results && r.results.length);
+          });
+        }));
+      })).then(function (exacts) {
+        return { listes: listes, exacts: exacts };
+      });
+    }).then(function (trouve) {
+      var listes = trouve.listes, exacts = trouve.exacts;
       var gardes = lots.filter(function (_, i) {
-        return listes[i].length && (!q || listes[i][0].score >= SEUIL * meilleur);
+        return listes[i].length && exacts.every(function (parLot) {
+          return parLot[i] || parLot.indexOf(true) < 0;
+        });
       });
       if (!parDates) {
         var tous = [];
