@@ -132,11 +132,12 @@ def build_search_index(output_dir: Path) -> None:
             shutil.rmtree(bundle)
         previous = {}
     bundle.mkdir(parents=True, exist_ok=True)
-    kept = {lot.get("nom"): lot.get("empreinte") for lot in previous.get("lots", []) if isinstance(lot, dict)}
+    old_lots = {lot.get("nom"): lot for lot in previous.get("lots", []) if isinstance(lot, dict)}
+    kept = {name: lot.get("empreinte") for name, lot in old_lots.items()}
     main_todo = previous.get("principal") != main_fingerprint or not all((bundle / n).is_file() for n in MAIN_FILES)
     todo = [lot for lot in lots
             if kept.get(lot.name) != lot.fingerprint or not (bundle / lot.name / "pagefind-entry.json").is_file()]
-    names = {lot.name for lot in lots}
+    names, rebuilt = {lot.name for lot in lots}, {lot.name for lot in todo}
     stale = [p for p in bundle.iterdir() if p.is_dir() and p.name not in names and p.name not in BUNDLE_DATA_DIRS]
     if main_todo or todo or stale:
         # written again last: a build stopped half-way leaves no manifest, and the next build
@@ -150,8 +151,9 @@ def build_search_index(output_dir: Path) -> None:
         for lot in todo:
             _build_lot(lot, bundle, Path(staging))
     manifest = {"format": STAGING_FORMAT, "pagefind": version, "principal": main_fingerprint,
-                "lots": [{"nom": lot.name, "pages": len(lot.pages), "tris": lot.sorts(), "empreinte": lot.fingerprint}
-                         for lot in lots]}
+                "lots": [{"nom": lot.name, "pages": len(lot.pages),
+                          "tris": lot.sorts() if lot.name in rebuilt else old_lots[lot.name].get("tris", lot.sorts()),
+                          "empreinte": lot.fingerprint} for lot in lots]}
     (bundle / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")) + "\n",
                                    encoding="utf-8")
     log.info("Pagefind : %d page(s) indexée(s) en %d lot(s) dans %s (%d lot(s) reconstruit(s)%s)",
