@@ -37,6 +37,9 @@ VERSION = 1
 PLUGIN = Path(__file__).resolve().parent
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 class Uncacheable(Exception):
     """A page context holds a value the key cannot describe: render that page every time."""
 
@@ -106,6 +109,9 @@ class KeyMaker:
         self._objects: list[Any] = []          # keeps the numbered objects alive (ids stay unique)
         self._described: list[Any] = []
         self._met_object = False
+        self._territories: dict[int, tuple] = {}
+        self._lists: dict[int, tuple] = {}
+        self._keep: list[Any] = []             # keeps the described lists alive (ids stay unique)
 
     def keys(self, pages: list[dict], shared: Callable[[dict], Any]) -> list[bytes | None]:
         described = []
@@ -133,16 +139,33 @@ class KeyMaker:
         if kind is self.entry_type:
             return self.fingerprint(value)
         if kind is dict:
-            return [(k, self._walk(v)) for k, v in value.items()]
+            return [(k, v if type(v) in _PLAIN else self._walk(v)) for k, v in value.items()]
         if kind is list or kind is tuple:
-            return [self._walk(v) for v in value]
+            if len(value) < 16:
+                return [v if type(v) in _PLAIN else self._walk(v) for v in value]
+            # a long list is often the same object on many pages (a listing's filters and page
+            # links, a territory's pairs): described once
+            found = self._lists.get(id(value))
+            if found is None:
+                met, self._met_object = self._met_object, False
+                found = (("list", _digest([v if type(v) in _PLAIN else self._walk(v) for v in value])),
+                         self._met_object)
+                self._lists[id(value)] = found
+                self._keep.append(value)
+                self._met_object = met
+            self._met_object = self._met_object or found[1]
+            return found[0]
         if kind is Markup:
             return ("markup", str(value))
-        if kind is self.territory_type:
-            return ("territory", value.code, value.nom, value.path,
-                    [self.fingerprint(e) for e in value.needs], [self.fingerprint(e) for e in value.offers],
-                    [self.fingerprint(e) for e in value.others], [self.fingerprint(e) for e in value.examples],
-                    [self.fingerprint(e) for e in value.organisations])
+        if kind is self.territory_type:   # shared by many pages (a commune's page holds its région): once each
+            found = self._territories.get(id(value))
+            if found is None:
+                fingerprint = self.fingerprint
+                found = self._territories[id(value)] = ("territory", _digest(
+                    value.code, value.nom, value.path, [fingerprint(e) for e in value.needs],
+                    [fingerprint(e) for e in value.offers], [fingerprint(e) for e in value.others],
+                    [fingerprint(e) for e in value.examples], [fingerprint(e) for e in value.organisations]))
+            return found
         if kind is dt.date or kind is dt.datetime:
             return ("date", value.isoformat())
         if isinstance(value, self.skip):
