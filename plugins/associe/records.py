@@ -59,9 +59,11 @@ class Corpus:
     exemples: dict[str, Entry] = field(default_factory=dict)
 
     def of_kind(self, kind: str) -> dict[str, Entry]:
-        return {"organisation": self.organisations, "besoin": self.besoins,
-                "offre": self.offres, "exemple": self.exemples}[kind]
+        return getattr(self, _FIELD_OF_KIND[kind])   # KeyError for an unknown kind
 
     def all(self):
         for kind in ("organisation", "besoin", "offre", "exemple"):
             yield from self.of_kind(kind).values()
+
+
+_FIELD_OF_KIND = {"organisation": "organisations", "besoin": "besoins", "offre": "offres", "exemple": "exemples"}
