@@ -670,6 +670,21 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
+_FIRST_LETTERS: dict[str, str] = {}
+
+
+def _first_letter(text: str) -> str:
+    """``fold(text)[:1]``, one character at a time (fold works character by character) and
+    remembered per character: the file key of each of the 35,000 communes."""
+    for char in text:
+        letter = _FIRST_LETTERS.get(char)
+        if letter is None:
+            letter = _FIRST_LETTERS[char] = fold(char)[:1]
+        if letter:
+            return letter
+    return ""
+
+
 def autocomplete_files(geo: Any) -> dict[str, list[list]]:
     """``communes-<letter>.json`` by first letter of the folded name, ``cp-<nn>.json`` by the
     first two digits of the postcode; rows ``[code, nom, dep, 'cp1 cp2', lat, lon]`` as given by
@@ -678,7 +693,7 @@ def autocomplete_files(geo: Any) -> dict[str, list[list]]:
 
     files: dict[str, list[list]] = defaultdict(list)
     for row in autocomplete_index(geo):
-        key = fold(row[1][:8])[:1] or fold(row[1])[:1] or "_"   # the first letter only: fold a prefix
+        key = _first_letter(row[1]) or "_"
         files[f"communes-{key if key.isalnum() else '_'}"].append(row)
         for prefix in sorted({cp[:2] for cp in (row[3] or "").split() if len(cp) >= 2}):
             files[f"cp-{prefix}"].append(row)

@@ -1,0 +1,50 @@
+"""Helpers that keep the rendering cheap: one Markdown conversion per text, the autocomplete
+files' first letter, the header and footer rendered once per distinct input."""
+from __future__ import annotations
+
+from jinja2 import Environment, FileSystemLoader
+
+from associe import markdown_safe, rendering
+from associe.territories import autocomplete_index, load_geography
+
+THEME = rendering.Path(__file__).resolve().parent.parent / "theme" / "templates"
+
+
+def test_a_text_is_converted_once_for_its_html_and_its_plain_text(monkeypatch):
+    calls = []
+    original = markdown_safe._markdown
+    monkeypatch.setattr(markdown_safe, "_markdown", lambda source: calls.append(source) or original(source))
+    text = "Un **texte** converti une seule fois, avec un [lien](https://example.org)."
+    html = markdown_safe.render(text)
+    plain = markdown_safe.plain_text(text, 20)
+    assert markdown_safe.render(text) == html and "<strong>texte</strong>" in html
+    assert plain == "Un texte converti…"
+    assert calls == [text]
+
+
+def test_first_letter_of_every_commune_is_the_folded_one():
+    rows = list(autocomplete_index(load_geography()))
+    assert len(rows) > 30_000
+    assert all(rendering._first_letter(row[1]) == rendering.fold(row[1])[:1] for row in rows)
+    for text in ("Œuilly", "Æble", "L'Haÿ-les-Roses", " - x", "ß1", "İstanbul", ""):
+        assert rendering._first_letter(text) == rendering.fold(text)[:1]
+
+
+def test_header_and_footer_are_rendered_once_per_root_section_and_menu_entry():
+    env = Environment(loader=FileSystemLoader(str(THEME)), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(rendering.JINJA_FILTERS)
+    rendered = []
+    template = env.get_template("_entete.html")
+    original = template.render
+    template.render = lambda *a, **k: rendered.append(1) or original(*a, **k)
+    env.globals["fragment"] = rendering.fragments(env)
+    page = env.from_string('{{ fragment("entete") }}')
+    base = {"SITESUBTITLE": "Sous-titre", "section": "besoins"}
+    one = page.render(SITEURL="../..", output_file="besoins/a/index.html", **base)
+    two = page.render(SITEURL="../..", output_file="besoins/b/index.html", **base)
+    assert one == two and len(rendered) == 1 and 'aria-current="true"' in one
+    listing = page.render(SITEURL="..", output_file="besoins/index.html", **base)   # the menu entry's own page
+    assert 'aria-current="page"' in listing and len(rendered) == 2
+    without = Environment(loader=FileSystemLoader(str(THEME)), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    direct = without.get_template("_entete.html").render(SITEURL="../..", output_file="besoins/a/index.html", **base)
+    assert direct == one
