@@ -94,9 +94,9 @@ class KeyMaker:
 
     Other dataclasses (gap reports, meeting kits…) may be shared between pages and link to each
     other (a report's parent and children): each is described once, its links to other
-    dataclasses by their number in the order first met, and a page that holds any of them
-    depends on all of them (re-rendered when any changes). Pages are keyed together
-    (``keys``) so that this description is complete before the keys are made."""
+    dataclasses by their number in the order first met, and a page depends on every object it
+    reaches through these links (a gap report: its whole tree; a meeting kit: itself). Pages are
+    keyed together (``keys``) so that these descriptions are complete before the keys are made."""
 
     def __init__(self, base: bytes, fingerprint: Callable[[Any], bytes], entry_type: type,
                  territory_type: type, skip: tuple[type, ...] = ()):
@@ -108,7 +108,8 @@ class KeyMaker:
         self._numbers: dict[int, int] = {}
         self._objects: list[Any] = []          # keeps the numbered objects alive (ids stay unique)
         self._described: list[Any] = []
-        self._met_object = False
+        self._links: list[set[int]] = []       # the objects each object links to directly
+        self._met: set[int] = set()            # the objects met directly by what is being described
         self._territories: dict[int, tuple] = {}
         self._lists: dict[int, tuple] = {}
         self._keep: list[Any] = []             # keeps the described lists alive (ids stay unique)
@@ -116,19 +117,26 @@ class KeyMaker:
     def keys(self, pages: list[dict], shared: Callable[[dict], Any]) -> list[bytes | None]:
         described = []
         for page in pages:
-            self._met_object = False
+            self._met = set()
             try:
-                described.append((self._walk(page), self._met_object))
+                described.append((self._walk(page), self._met))
             except (Uncacheable, RecursionError):
                 described.append(None)
-        objects = _digest(self._described) if self._described else b""
+        digests = [_digest(item) for item in self._described]
         result: list[bytes | None] = []
         for page, item in zip(pages, described):
             if item is None:
                 result.append(None)
                 continue
             value, met = item
-            text = repr((value, shared(page), objects if met else None)).encode("utf-8", "surrogatepass")
+            reached, todo = set(met), list(met)
+            while todo:
+                for number in self._links[todo.pop()]:
+                    if number not in reached:
+                        reached.add(number)
+                        todo.append(number)
+            objects = [(number, digests[number]) for number in sorted(reached)]
+            text = repr((value, shared(page), objects)).encode("utf-8", "surrogatepass")
             result.append(hashlib.blake2b(self.base + text, digest_size=16).digest())
         return result
 
@@ -147,13 +155,13 @@ class KeyMaker:
             # links, a territory's pairs): described once
             found = self._lists.get(id(value))
             if found is None:
-                met, self._met_object = self._met_object, False
+                outer, self._met = self._met, set()
                 found = (("list", _digest([v if type(v) in _PLAIN else self._walk(v) for v in value])),
-                         self._met_object)
+                         frozenset(self._met))
                 self._lists[id(value)] = found
                 self._keep.append(value)
-                self._met_object = met
-            self._met_object = self._met_object or found[1]
+                self._met = outer
+            self._met.update(found[1])
             return found[0]
         if kind is Markup:
             return ("markup", str(value))
@@ -171,14 +179,19 @@ class KeyMaker:
         if isinstance(value, self.skip):
             return ("skip", kind.__name__)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            self._met_object = True
             number = self._numbers.get(id(value))
             if number is None:
                 number = self._numbers[id(value)] = len(self._objects)
                 self._objects.append(value)
                 self._described.append(None)
-                self._described[number] = (kind.__qualname__, [(f.name, self._walk(getattr(value, f.name)))
-                                                               for f in dataclasses.fields(value)])
+                self._links.append(set())
+                outer, self._met = self._met, self._links[number]
+                try:
+                    self._described[number] = (kind.__qualname__, [(f.name, self._walk(getattr(value, f.name)))
+                                                                   for f in dataclasses.fields(value)])
+                finally:
+                    self._met = outer
+            self._met.add(number)
             return ("object", number)
         if isinstance(value, (set, frozenset)):
             return ("set", sorted((self._walk(v) for v in value), key=repr))
