@@ -752,30 +752,31 @@ def _private_mb() -> float:
     return total_kb / 1024
 
 
-def _halves(function, work: list, settings: MatchSettings) -> list:
-    """``[function(work[0::2]), function(work[1::2])]``, the second computed by a forked child
-    process on Linux when ``settings.workers`` >= 2 and there is enough work (the build machine has
-    2 cores); ``[function(work)]`` otherwise.
+def _in_two(function, settings: MatchSettings, size: int) -> list:
+    """``[function(0), function(1)]``, ``function(1)`` computed by a forked child process on Linux
+    when ``settings.workers`` >= 2 and ``size`` (the amount of work) reaches
+    ``settings.parallel_threshold`` (the build machine has 2 cores); ``[function(None)]`` (all of
+    it in this process) otherwise.
 
-    Each half is computed from data both processes share (copy-on-write), so the result does not
-    depend on the split; the child sends its result back pickled through a pipe. If anything goes
-    wrong on the child's side, the parent computes the child's half itself."""
-    if (settings.workers < 2 or len(work) < max(2, settings.parallel_threshold)
+    ``function(h)`` must compute its share from data both processes have (copy-on-write, or
+    recomputed by each), so that the result does not depend on the split; the child sends its
+    result back pickled through a pipe. If anything goes wrong on the child's side, the parent
+    computes the child's share itself."""
+    if (settings.workers < 2 or size < max(2, settings.parallel_threshold)
             or not sys.platform.startswith("linux") or not hasattr(os, "fork")):
-        return [function(work)]
-    mine, theirs = work[0::2], work[1::2]
+        return [function(None)]
     read_fd, write_fd = os.pipe()
     try:
         pid = os.fork()
     except OSError:
         os.close(read_fd)
         os.close(write_fd)
-        return [function(mine), function(theirs)]
+        return [function(0), function(1)]
     if pid == 0:  # the child: compute, send, leave without running any cleanup of the parent
         status = 1
         try:
             os.close(read_fd)
-            result = function(theirs)
+            result = function(1)
             payload = pickle.dumps((result, _private_mb()), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_fd, "wb") as out:
                 out.write(payload)
@@ -784,7 +785,7 @@ def _halves(function, work: list, settings: MatchSettings) -> list:
             os._exit(status)
     os.close(write_fd)
     try:
-        ours = function(mine)
+        ours = function(0)
     finally:
         with os.fdopen(read_fd, "rb") as incoming:
             payload = incoming.read()
@@ -795,8 +796,14 @@ def _halves(function, work: list, settings: MatchSettings) -> list:
         computed, private_mb = _FAILED, 0.0
     LAST_CHILD_PRIVATE_MB[0] = max(LAST_CHILD_PRIVATE_MB[0], private_mb)
     if computed is _FAILED:
-        computed = function(theirs)
+        computed = function(1)
     return [ours, computed]
+
+
+def _halves(function, work: list, settings: MatchSettings) -> list:
+    """``[function(work[0::2]), function(work[1::2])]``, the second half in a forked child (see
+    ``_in_two``), or ``[function(work)]``."""
+    return _in_two(lambda h: function(work if h is None else work[h::2]), settings, len(work))
 
 
 _FAILED = object()
@@ -861,80 +868,92 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
                      blocked: bool) -> MatchResult:
     clock = _Clock()
     LAST_CHILD_PRIVATE_MB[0] = 0.0
-    need_items = _prepare(needs, build_date)
-    offer_items = _prepare(offers, build_date)
-    _fill_points(need_items + offer_items, settings)
-    clock.lap("prepare")
-    def text_of(work: tuple[_Item, bool]) -> tuple[Counter[str], dict[str, str] | None]:
-        surfaces = {} if work[1] else None        # the words as written, for a need's reasons
-        return Counter(terms(work[0].entry, surfaces)), surfaces
-
-    texts = _map(text_of, [(i, True) for i in need_items] + [(i, False) for i in offer_items], settings)
-    vectors = tfidf_of_counts([counts for counts, _ in texts], settings.max_text_terms)
-    for item, vec, (_, surfaces) in zip(need_items + offer_items, vectors, texts):
-        item.vec, item.surfaces = vec, surfaces
-    clock.lap("text")
-    for item in offer_items:
-        item.row = _row(item)
-    scorer = _Scorer(settings)
     k = max(0, settings.k)
+    mine: dict[str, Any] = {}
 
-    if blocked:
-        indexes: dict[tuple[str, str], _OfferIndex] = {}
-        for offer in offer_items:
-            index = indexes.get((offer.type, offer.objet))
-            if index is None:
-                index = indexes[(offer.type, offer.objet)] = _OfferIndex()
-            index.add(offer, settings)
+    def side(half: int | None) -> tuple[int, int, dict, dict]:
+        """Everything up to the best pairs, for one half of the needs (``None``: all of them).
 
-        def candidates_of(need: _Item) -> list[list[tuple]]:
-            return _candidates(need, indexes, settings)
-    else:
-        all_rows = [item.row for item in offer_items]
+        Each process prepares the entries and their texts itself (the same computation, at the
+        same time on the 2 cores) instead of sharing them from before the fork: cheaper than
+        copying every page the other process touches, and nothing to send but the results."""
+        need_items = _prepare(needs, build_date)
+        offer_items = _prepare(offers, build_date)
+        _fill_points(need_items + offer_items, settings)
+        clock.lap("prepare")
+        for item in need_items:
+            item.surfaces = {}                       # the words as written, for a need's reasons
+        vectors = tfidf_of_counts([Counter(terms(i.entry, i.surfaces)) for i in need_items]
+                                  + [Counter(terms(i.entry)) for i in offer_items], settings.max_text_terms)
+        for item, vec in zip(need_items + offer_items, vectors):
+            item.vec = vec
+        clock.lap("text")
+        for item in offer_items:
+            item.row = _row(item)
+        scorer = _Scorer(settings)
 
-        def candidates_of(need: _Item) -> list[list[tuple]]:
-            return [all_rows]
+        if blocked:
+            indexes: dict[tuple[str, str], _OfferIndex] = {}
+            for offer in offer_items:
+                index = indexes.get((offer.type, offer.objet))
+                if index is None:
+                    index = indexes[(offer.type, offer.objet)] = _OfferIndex()
+                index.add(offer, settings)
 
-    scan = scorer.scan
-    reasons = _Reasons(scorer, build_date)
+            def candidates_of(need: _Item) -> list[list[tuple]]:
+                return _candidates(need, indexes, settings)
+        else:
+            all_rows = [item.row for item in offer_items]
 
-    def scan_needs(part: list[_Item]) -> tuple[int, int, dict, dict]:
-        """For these needs: candidates examined, valid pairs, each need's best k with the
-        reasons, and each offer's best k among these needs (min-heaps of (score, -need rank, d))."""
-        examined = valid = 0
-        best_for_need: dict[int, list[tuple[float, int, float | None, tuple[str, ...]]]] = {}
-        heaps: dict[int, list[tuple[float, int, float | None]]] = {}
-        heappush, heapreplace = heapq.heappush, heapq.heapreplace
-        for need in part:
-            groups = candidates_of(need)
-            if not groups:
-                continue
-            examined += sum(map(len, groups))
-            found = scan(need, itertools.chain.from_iterable(groups)) if len(groups) > 1 else scan(need, groups[0])
-            if not found:
-                continue
-            valid += len(found)
-            if not k:
-                continue
-            neg_rank = -need.rank
-            for score, offer_rank, d in found:
-                heap = heaps.get(offer_rank)
-                if heap is None:
-                    heaps[offer_rank] = [(score, neg_rank, d)]
-                elif len(heap) < k:
-                    heappush(heap, (score, neg_rank, d))
-                elif score > heap[0][0] or (score == heap[0][0] and neg_rank > heap[0][1]):
-                    heapreplace(heap, (score, neg_rank, d))
-            found.sort(key=_best_first)
-            best_for_need[need.rank] = [(score, offer_rank, d, reasons.of(need, offer_items[offer_rank], d))
-                                        for score, offer_rank, d in found[:k]]
-        return examined, valid, best_for_need, heaps
+            def candidates_of(need: _Item) -> list[list[tuple]]:
+                return [all_rows]
 
+        scan = scorer.scan
+        reasons = _Reasons(scorer, build_date)
+
+        def scan_needs(part: list[_Item]) -> tuple[int, int, dict, dict]:
+            """For these needs: candidates examined, valid pairs, each need's best k with the
+            reasons, and each offer's best k among these needs (min-heaps of (score, -need rank, d))."""
+            examined = valid = 0
+            best_for_need: dict[int, list[tuple[float, int, float | None, tuple[str, ...]]]] = {}
+            heaps: dict[int, list[tuple[float, int, float | None]]] = {}
+            heappush, heapreplace = heapq.heappush, heapq.heapreplace
+            for need in part:
+                groups = candidates_of(need)
+                if not groups:
+                    continue
+                examined += sum(map(len, groups))
+                found = scan(need, itertools.chain.from_iterable(groups)) if len(groups) > 1 else scan(need, groups[0])
+                if not found:
+                    continue
+                valid += len(found)
+                if not k:
+                    continue
+                neg_rank = -need.rank
+                for score, offer_rank, d in found:
+                    heap = heaps.get(offer_rank)
+                    if heap is None:
+                        heaps[offer_rank] = [(score, neg_rank, d)]
+                    elif len(heap) < k:
+                        heappush(heap, (score, neg_rank, d))
+                    elif score > heap[0][0] or (score == heap[0][0] and neg_rank > heap[0][1]):
+                        heapreplace(heap, (score, neg_rank, d))
+                found.sort(key=_best_first)
+                best_for_need[need.rank] = [(score, offer_rank, d, reasons.of(need, offer_items[offer_rank], d))
+                                            for score, offer_rank, d in found[:k]]
+            return examined, valid, best_for_need, heaps
+
+        if half != 1:
+            mine.update(need_items=need_items, offer_items=offer_items, reasons=reasons)
+        return scan_needs(need_items if half is None else need_items[half::2])
+
+    halves = _in_two(side, settings, len(needs))
+    need_items, offer_items, reasons = mine["need_items"], mine["offer_items"], mine["reasons"]
     examined = valid = 0
     best_for_need: dict[int, list[tuple[float, int, float | None]]] = {}
     offer_heaps: dict[int, list[tuple[float, int, float | None]]] = {}   # best k of (score, -need rank, d)
     why: dict[tuple[int, int], tuple[str, ...]] = {}
-    for part_examined, part_valid, part_best, part_heaps in _halves(scan_needs, need_items, settings):
+    for part_examined, part_valid, part_best, part_heaps in halves:
         examined += part_examined
         valid += part_valid
         for need_rank, best in part_best.items():
