@@ -1127,6 +1127,7 @@ class ExampleIndex:
         self.by_type: dict[Any, list[tuple]] = {}
         self.naming: dict[tuple[int, Any], list[tuple]] = {}   # (slot, entry id) -> examples naming it
         self._ranked: dict[tuple, list[tuple]] = {}
+        self._pools: dict[tuple, list[tuple]] = {}             # (catégorie, type) -> candidate rows
         for example in sorted(exemples, key=lambda e: e.id):
             row = (example, frozenset(example.get("thematiques") or ()),
                    example.place.region if example.place is not None else None,
@@ -1153,9 +1154,16 @@ class ExampleIndex:
         profile = (categorie, kind, themes, region, k)
         ranked = self._ranked.get(profile)
         if ranked is None:
-            candidates = {id(row[0]): row for row in self.by_categorie.get(categorie, ())}
-            candidates.update((id(row[0]), row) for row in self.by_type.get(kind, ()))
-            ranked = self._ranked[profile] = heapq.nsmallest(k + 1, candidates.values(), key=key)
+            pool = self._pools.get((categorie, kind))
+            if pool is None:
+                candidates = {id(row[0]): row for row in self.by_categorie.get(categorie, ())}
+                candidates.update((id(row[0]), row) for row in self.by_type.get(kind, ()))
+                pool = self._pools[(categorie, kind)] = list(candidates.values())
+            # ``key`` as plain tuples compared in C (a key function per row cost 9 s at 50,000 entries)
+            keyed = [(-len(themes & row[1]), region is None or row[2] != region,
+                      -((row[3] == categorie) + (row[4] == kind)), row[0].id, position)
+                     for position, row in enumerate(pool)]
+            ranked = self._ranked[profile] = [pool[item[-1]] for item in heapq.nsmallest(k + 1, keyed)]
         link_slot = {"besoin": 5, "offre": 6}.get(entry.kind)
         named = [row for row in self.naming.get((link_slot, entry.id), ()) if row[3] == categorie or row[4] == kind]
         named.sort(key=key)
