@@ -46,6 +46,7 @@ the search page loads and every search honestly finds nothing.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import gzip
 import hashlib
@@ -72,6 +73,7 @@ LOT_GROUPS = (("besoins",), ("offres",), ("exemples", "organisations"))
 LOT_PAGES = 10_000        # a group with more pages is split into ceil(pages / LOT_PAGES) lots
 STAGING_FORMAT = 1        # bump when the staged HTML changes: every lot is then rebuilt
 TIMEOUT_S = 1800
+PARALLEL_LOTS = 2          # Pagefind runs at once (the build machine has 2 cores)
 MAIN_FILES = ("pagefind.js", "pagefind-ui.js", "pagefind-entry.json", f"wasm.{LANGUAGE}.pagefind")
 LOT_KEEP = ("pagefind-entry.json", "fragment", "index", "filter")      # plus pagefind.*.pf_meta
 BUNDLE_DATA_DIRS = ("fragment", "index", "filter")
@@ -148,8 +150,10 @@ def build_search_index(output_dir: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="associe-pagefind-", dir=_staging_root()) as staging:
         if main_todo:
             _build_main(bundle, Path(staging))
-        for lot in todo:
-            _build_lot(lot, bundle, Path(staging))
+        # Pagefind keeps one core busy only part of the time: two lots at once use both cores
+        # (the lots are independent folders; the peak is that of the two largest lots)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=PARALLEL_LOTS) as pool:
+            list(pool.map(lambda lot: _build_lot(lot, bundle, Path(staging)), todo))
     manifest = {"format": STAGING_FORMAT, "pagefind": version, "principal": main_fingerprint,
                 "lots": [{"nom": lot.name, "pages": len(lot.pages),
                           "tris": lot.sorts() if lot.name in rebuilt else old_lots[lot.name].get("tris", lot.sorts()),
