@@ -172,3 +172,23 @@ def test_build_site_counts_the_pages_it_wrote_and_drops_an_old_search_index(tmp_
     assert not (output / "pagefind").exists()
     count = int(re.search(r"\) : (\d+) pages,", printed).group(1))
     assert count == sum(1 for _ in output.rglob("*.html"))
+
+
+def test_a_new_need_leaves_the_gap_pages_of_other_regions_alone(tmp_path):
+    """Gap pages are keyed on what they show of their parent and children (``link_view``) and on
+    the sentence about dates (``key_view``), not on every entry of the linked reports: a need added
+    in Côte-d'Or rewrites the pages of its département, its région, the national page and the
+    régions listed there, but not the départements of another région (regression: all 136 gap
+    pages of a 10,000-entry site were rendered again after any change)."""
+    content, cache, output = tmp_path / "content", tmp_path / "cache", tmp_path / "site"
+    shutil.copytree(FIXTURE, content)
+    build(output, content, cache)
+    before = mtimes(output)
+    (content / "besoins" / "ecrans-dijon.yaml").write_text(NEW_NEED, encoding="utf-8")
+    build(output, content, cache)
+    after = mtimes(output)
+    changed = {path for path, stamp in after.items() if before.get(path) != stamp}
+    assert {"lacunes/index.html", "lacunes/27-bourgogne-franche-comte/index.html",
+            "lacunes/27-bourgogne-franche-comte/21-cote-d-or/index.html", "kit/21-cote-d-or/index.html"} <= changed
+    elsewhere = [path for path in before if path.startswith("lacunes/44-grand-est/") and path.count("/") == 3]
+    assert elsewhere and not changed.intersection(elsewhere)

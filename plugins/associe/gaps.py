@@ -98,6 +98,11 @@ class PublicationDates:
     from_field: int                             # entries dated by their date_publication
     note: str = ""                              # why git was not (fully) used, in French
 
+    def key_view(self) -> tuple:
+        """What a page shows of these dates (the incremental build keys pages on this, not on
+        every entry's date)."""
+        return (self.sentence(),)
+
     def sentence(self) -> str:
         """One French sentence for the page: which source was used, and why."""
         if self.source == "git":
@@ -366,6 +371,11 @@ class GapReport:
     @property
     def empty(self) -> bool:
         return not (self.open_needs or self.open_offers or self.has_publications)
+
+    def link_view(self) -> tuple:
+        """What a page linking to this report shows of it (parent link, children table): the
+        incremental build keys a page on this, not on the linked report's whole content."""
+        return (self.scope, self.code, self.nom, self.url, self.summary())
 
     def summary(self) -> dict[str, Any]:
         return {"besoins_ouverts": len(self.open_needs), "besoins_sans_offre": len(self.needs_without_offer),

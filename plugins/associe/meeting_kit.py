@@ -120,7 +120,7 @@ class MeetingKit:
     build_date: dt.date
     needs: list[Entry] = field(default_factory=list)         # open needs placed in the département
     offers: list[Entry] = field(default_factory=list)        # open offers placed in the département
-    pairs: list[dict[str, Any]] = field(default_factory=list)  # {need, offer, score, distance_km, reasons, local}
+    pairs: list[dict[str, Any]] = field(default_factory=list)  # {need, offer, reasons, local}, best score first
     pairs_total: int = 0
     examples: list[Entry] = field(default_factory=list)
     associations: list[Participant] = field(default_factory=list)   # who to invite, association side
@@ -224,17 +224,19 @@ class _KitIndex:
         for target in (self.needs, self.offers):
             for entries in target.values():
                 entries.sort(key=_by_category_then_title)
+        ranked: dict[str, list[tuple[tuple, dict[str, Any]]]] = {}
         for pair in getattr(site_data.matches, "pairs", None) or []:
             need, offer = open_needs.get(pair.need_id), open_offers.get(pair.offer_id)
             if need is None or offer is None:
                 continue
             places = {p.departement for p in (need.place, offer.place) if p is not None and p.departement}
             for code in sorted(places):
-                self.pairs.setdefault(code, []).append(
-                    {"need": need, "offer": offer, "score": pair.score, "distance_km": pair.distance_km,
-                     "reasons": list(pair.reasons), "local": len(places) == 1})
-        for pairs in self.pairs.values():
-            pairs.sort(key=lambda p: (-p["score"], p["need"].id, p["offer"].id))
+                ranked.setdefault(code, []).append(((-pair.score, need.id, offer.id), {
+                    "need": need, "offer": offer, "reasons": list(pair.reasons), "local": len(places) == 1}))
+        # best score first; the score itself is not kept: the kit does not show it, and a page
+        # keyed on it would be rebuilt whenever any new entry moves every score a little
+        for code, pairs in ranked.items():
+            self.pairs[code] = [pair for _, pair in sorted(pairs, key=lambda item: item[0])]
 
 
 def _kit(site_data: Any, index: _KitIndex, departement: str, max_pairs: int, max_examples: int) -> MeetingKit:

@@ -140,6 +140,16 @@ class KeyMaker:
             result.append(hashlib.blake2b(self.base + text, digest_size=16).digest())
         return result
 
+    def _link(self, value: Any) -> Any:
+        """A field declared ``compare=False`` links to other objects (a gap report's parent and
+        children): an object with a ``link_view()`` stands for what a page shows of it."""
+        if isinstance(value, (list, tuple)):
+            return [self._link(v) for v in value]
+        view = getattr(value, "link_view", None)
+        if view is not None and dataclasses.is_dataclass(value):
+            return ("link", self._walk(view()))
+        return self._walk(value)
+
     def _walk(self, value: Any) -> Any:
         kind = type(value)
         if kind is str or kind is int or kind is float or kind is bool or value is None:
@@ -179,6 +189,9 @@ class KeyMaker:
         if isinstance(value, self.skip):
             return ("skip", kind.__name__)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            view = getattr(value, "key_view", None)
+            if view is not None:      # the object says what pages show of it
+                return ("view", kind.__qualname__, self._walk(view()))
             number = self._numbers.get(id(value))
             if number is None:
                 number = self._numbers[id(value)] = len(self._objects)
@@ -187,8 +200,9 @@ class KeyMaker:
                 self._links.append(set())
                 outer, self._met = self._met, self._links[number]
                 try:
-                    self._described[number] = (kind.__qualname__, [(f.name, self._walk(getattr(value, f.name)))
-                                                                   for f in dataclasses.fields(value)])
+                    self._described[number] = (kind.__qualname__, [
+                        (f.name, self._walk(getattr(value, f.name)) if f.compare else self._link(getattr(value, f.name)))
+                        for f in dataclasses.fields(value)])
                 finally:
                     self._met = outer
             self._met.add(number)
