@@ -124,11 +124,13 @@ if __name__ == "__main__":
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_output_is_the_same_when_files_are_checked_in_two_processes(tmp_path, golden, name, monkeypatch):
+    import os
+
     from associe import validation
 
     forks: list[int] = []
-    fork = validation.os.fork
-    monkeypatch.setattr(validation.os, "fork", lambda: (forks.append(1), fork())[1])
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: (forks.append(1), fork())[1])
     monkeypatch.setattr(validation, "PARALLEL_MIN_FILES", 2)
     cold, fill, warm = outputs(tmp_path, name)
     assert cold == golden[name]

@@ -35,16 +35,14 @@ import gc
 import heapq
 import itertools
 import math
-import os
-import pickle
 import re
-import sys
 import time
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, NamedTuple
 
+from . import forked
 from .records import Entry
 from .vocabulary import label
 from .dates import MONTHS, french_date, to_date  # noqa: F401 - re-exported
@@ -735,78 +733,26 @@ def _candidates(need: _Item, indexes: dict[tuple[str, str], _OfferIndex],
 
 
 # ------------------------------------------------------------------ two processes
-#: memory written by the child process of the last ``match`` (MB of private pages, Linux), the
-#: rest of its memory being shared with the parent: what the second process really costs.
-LAST_CHILD_PRIVATE_MB = [0.0]
-
-
-def _private_mb() -> float:
-    total_kb = 0
-    try:
-        with open("/proc/self/smaps_rollup", encoding="ascii") as rollup:
-            for line in rollup:
-                if line.startswith(("Private_Dirty:", "Private_Clean:")):
-                    total_kb += int(line.split()[1])
-    except (OSError, ValueError):
-        return 0.0
-    return total_kb / 1024
+#: memory written by the child process of the last ``match`` (MB of private pages, Linux): the
+#: same list as ``forked.LAST_CHILD_PRIVATE_MB``
+LAST_CHILD_PRIVATE_MB = forked.LAST_CHILD_PRIVATE_MB
 
 
 def _in_two(function, settings: MatchSettings, size: int) -> list:
-    """``[function(0), function(1)]``, ``function(1)`` computed by a forked child process on Linux
-    when ``settings.workers`` >= 2 and ``size`` (the amount of work) reaches
+    """``[function(0), function(1)]``, ``function(1)`` computed by a forked child process
+    (``forked.in_two``) when ``settings.workers`` >= 2 and ``size`` (the amount of work) reaches
     ``settings.parallel_threshold`` (the build machine has 2 cores); ``[function(None)]`` (all of
-    it in this process) otherwise.
-
-    ``function(h)`` must compute its share from data both processes have (copy-on-write, or
-    recomputed by each), so that the result does not depend on the split; the child sends its
-    result back pickled through a pipe. If anything goes wrong on the child's side, the parent
-    computes the child's share itself."""
-    if (settings.workers < 2 or size < max(2, settings.parallel_threshold)
-            or not sys.platform.startswith("linux") or not hasattr(os, "fork")):
+    it in this process) otherwise. ``function(h)`` must compute its share from data both
+    processes have, so that the result does not depend on the split."""
+    if settings.workers < 2 or size < max(2, settings.parallel_threshold) or not forked.can_fork():
         return [function(None)]
-    read_fd, write_fd = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
-        return [function(0), function(1)]
-    if pid == 0:  # the child: compute, send, leave without running any cleanup of the parent
-        status = 1
-        try:
-            os.close(read_fd)
-            result = function(1)
-            payload = pickle.dumps((result, _private_mb()), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_fd, "wb") as out:
-                out.write(payload)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_fd)
-    try:
-        ours = function(0)
-    finally:
-        with os.fdopen(read_fd, "rb") as incoming:
-            payload = incoming.read()
-        _, status = os.waitpid(pid, 0)
-    try:
-        computed, private_mb = pickle.loads(payload) if status == 0 and payload else (_FAILED, 0.0)
-    except Exception:  # pragma: no cover - a truncated payload
-        computed, private_mb = _FAILED, 0.0
-    LAST_CHILD_PRIVATE_MB[0] = max(LAST_CHILD_PRIVATE_MB[0], private_mb)
-    if computed is _FAILED:
-        computed = function(1)
-    return [ours, computed]
+    return list(forked.in_two(lambda: function(0), lambda: function(1)))
 
 
 def _halves(function, work: list, settings: MatchSettings) -> list:
     """``[function(work[0::2]), function(work[1::2])]``, the second half in a forked child (see
     ``_in_two``), or ``[function(work)]``."""
     return _in_two(lambda h: function(work if h is None else work[h::2]), settings, len(work))
-
-
-_FAILED = object()
 
 
 def _map(function, work: list, settings: MatchSettings) -> list:

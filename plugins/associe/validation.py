@@ -11,11 +11,8 @@ import difflib
 import gc
 import hashlib
 import json
-import os
 import pickle
 import re
-import signal
-import sys
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +24,7 @@ from urllib.parse import urlsplit
 import fastjsonschema
 from jsonschema import Draft7Validator, FormatChecker
 
+from .forked import in_two
 from .loading import LoadedFile, discover, kind_of, load_file, locate, locate_key, relative
 from .paths import FOLDER_OF_KIND, KIND_FOLDERS, ROOT, SCHEMAS_DIR
 from .problems import Problem
@@ -707,49 +705,11 @@ def _in_two_processes(items: list, work: Callable[[Any], Any], pack: Callable[[A
     computes the first half meanwhile. Should the child fail in any way (an exception, a crash,
     a result that cannot be pickled), the parent computes that half itself: the results and any
     exception are those of the plain loop, in the same order."""
-    if (len(items) < PARALLEL_MIN_FILES or not sys.platform.startswith("linux") or not hasattr(os, "fork")
-            or len(os.sched_getaffinity(0)) < 2):
-        return [work(item) for item in items]
     half = len(items) // 2
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:                                   # the child: the second half, then exit at once
-        status = 1
-        try:
-            os.close(reader)
-            gc.disable()                           # short-lived: nothing to collect before exit
-            payload = pickle.dumps([pack(item, work(item)) for item in items[half:]],
-                                   protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(writer, "wb") as stream:
-                stream.write(payload)
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(writer)
-    payload = b""
-    finished = False
-    try:
-        first = [work(item) for item in items[:half]]
-        with os.fdopen(reader, "rb") as stream:
-            reader = -1
-            payload = stream.read()
-        finished = True
-    finally:
-        if not finished:                           # an exception here (or Ctrl-C): stop the child
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        if reader != -1:
-            os.close(reader)
-        _, status = os.waitpid(pid, 0)
-    if status == 0 and payload:
-        try:
-            packed = pickle.loads(payload)  # noqa: S301 - written just above by our own child
-            return first + [unpack(item, result) for item, result in zip(items[half:], packed)]
-        except Exception:  # noqa: BLE001 - recomputed below
-            pass
-    return first + [work(item) for item in items[half:]]
+    first, packed = in_two(lambda: [work(item) for item in items[:half]],
+                           lambda: [pack(item, work(item)) for item in items[half:]],
+                           parallel=len(items) >= PARALLEL_MIN_FILES)
+    return first + [unpack(item, result) for item, result in zip(items[half:], packed)]
 
 
 @contextmanager
