@@ -20,7 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def build_case(tmp_path: Path, case: str) -> Path:
-    root = tmp_path / "content"
+    return copy_case(tmp_path / "content", case)
+
+
+def copy_case(root: Path, case: str) -> Path:
+    """The valid base content with the case's files laid over it, in ``root``."""
     shutil.copytree(BASE, root)
     case_dir = FIXTURES / "cases" / case
     for path in case_dir.rglob("*"):

@@ -22,6 +22,7 @@ if str(HERE.parent / "plugins") not in sys.path:
     sys.path.insert(0, str(HERE.parent / "plugins"))
 
 from associe.validation import check  # noqa: E402
+from test_validation import copy_case  # noqa: E402 - the same case layout as the case tests
 
 FIXTURES = HERE / "fixtures" / "validation"
 BASE = FIXTURES / "base"
@@ -30,13 +31,7 @@ CASES = sorted(p.name for p in (FIXTURES / "cases").iterdir())
 
 
 def _case(root: Path, case: str) -> tuple[list[Path], dict]:
-    shutil.copytree(BASE, root)
-    case_dir = FIXTURES / "cases" / case
-    for path in case_dir.rglob("*"):
-        if path.is_file() and path.name != "expected.txt":
-            target = root / path.relative_to(case_dir)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+    copy_case(root, case)
     return [root], {}
 
 
