@@ -33,6 +33,14 @@ then one need is added and the site rebuilt into the same output folder; the fig
 that rebuild. ``--workers N`` overrides ``ASSOCIE_RENDER_WORKERS``; ``--profile FILE`` writes a
 cProfile (CPU time) of the measured build's main process; ``--json FILE`` keeps the figures.
 
+File system: a build writes one folder and one file per page (24,000 files at 10,000 entries).
+On some virtual machines, creating files right after many were deleted (the previous run's
+output, a test suite's temporary folders) costs 10 to 15 times more for a few minutes (measured
+on the reference machine: 0.07 ms per folder + file when settled, up to 1 ms after deleting
+90,000 files). Before each build the benchmark times the creation of ``PROBE_FILES`` folders
+with a 3 KB page in its working folder and prints it (``# file system: …``); ``--settle`` waits
+(up to ``SETTLE_MAX_S``) until that probe is under ``SETTLED_MS`` before measuring.
+
 The last line is exactly ``total_s=<seconds> peak_mb=<MB>`` (wall time of the build subprocess,
 largest stage peak). Figures vary with the machine's load: the header prints the load average
 and the code revision; compare CPU times when the machine is shared.
@@ -416,6 +424,41 @@ def run_build(content: Path, output: Path, cache: Path | None, index: bool, prof
     return data
 
 
+PROBE_FILES = 500
+SETTLED_MS = 0.2          # ms per folder + file under which the file system is considered settled
+SETTLE_MAX_S = 600
+SETTLE_STEP_S = 20
+
+
+def fs_probe(work: Path) -> float:
+    """Milliseconds to create one folder holding a 3 KB ``index.html`` in ``work`` (mean of
+    ``PROBE_FILES``; the probe folders stay until the working folder is deleted)."""
+    probe = Path(tempfile.mkdtemp(prefix="fs-probe-", dir=work))
+    page = b"x" * 3000
+    start = time.perf_counter()
+    for number in range(PROBE_FILES):
+        folder = probe / f"p{number}"
+        folder.mkdir()
+        (folder / "index.html").write_bytes(page)
+    return (time.perf_counter() - start) * 1000 / PROBE_FILES
+
+
+def check_file_system(work: Path, settle: bool) -> float:
+    """Probe the file system; with ``settle``, wait until it is settled (see the module's text)."""
+    waited = 0
+    speed = fs_probe(work)
+    while settle and speed > SETTLED_MS and waited < SETTLE_MAX_S:
+        print(f"# file system: {speed:.2f} ms per folder + file, waiting for it to settle "
+              f"({waited} s so far)", flush=True)
+        time.sleep(SETTLE_STEP_S)
+        waited += SETTLE_STEP_S
+        speed = fs_probe(work)
+    state = "settled" if speed <= SETTLED_MS else "NOT settled: file writes cost more than usual"
+    print(f"# file system: {speed:.2f} ms per folder + file ({state}; probe of {PROBE_FILES} in {work})",
+          flush=True)
+    return speed
+
+
 def print_stages(data: dict) -> None:
     for name in STAGES:
         stage = data["stages"].get(name)
@@ -440,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int,
                         help="processus de rendu (ASSOCIE_RENDER_WORKERS ; défaut : celui de pelicanconf.py)")
     parser.add_argument("--no-index", dest="index", action="store_false", help="sans index Pagefind")
+    parser.add_argument("--settle", action="store_true",
+                        help="attendre que le système de fichiers soit revenu à sa vitesse habituelle avant de mesurer")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -466,13 +511,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.warm:
             content, cache = work / "content", work / "cache"
             link_copy(data_dir, content)
+            check_file_system(work, args.settle)
             first = run_build(content, output, cache, args.index, None, "fill", args.workers)
             print(f"# first build (fills the cache): total_s={first['total_s']:.2f} "
                   f"peak_mb={first['peak_kib'] / 1024:.0f}", flush=True)
             added = add_one_entry(content)
             print(f"# added: {added.relative_to(content)}", flush=True)
+            fs_ms = check_file_system(work, args.settle)
             data = run_build(content, output, cache, args.index, args.profile, "rebuild", args.workers)
         else:
+            fs_ms = check_file_system(work, args.settle)
             data = run_build(data_dir, output, None, args.index, args.profile, "cold", args.workers)
         info = data.get("info", {})
         if info.get("listed"):
@@ -499,6 +547,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             record = {"entries": args.entries, "seed": args.seed, "mode": "warm" if args.warm else "cold",
                       "index": args.index, "load_average": os.getloadavg(), "code": revision, "counts": counts, "output": size,
+                      "fs_probe_ms": fs_ms,
                       **{k: data[k] for k in ("stages", "info", "total_s", "cpu_s", "peak_kib")}}
             if args.warm:
                 record["first_build"] = {k: first[k] for k in ("stages", "total_s", "cpu_s", "peak_kib")}

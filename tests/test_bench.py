@@ -58,6 +58,8 @@ def test_cold_build_prints_every_stage_and_builds_the_site(tmp_path):
     assert lines[0].startswith("# associe bench: 200 entries (80 besoins, 80 offres, 32 organisations, 8 exemples)")
     check_format(lines)
     check_site(site, 80)
+    probe = [line for line in lines if line.startswith("# file system: ")]
+    assert len(probe) == 1 and re.match(rf"# file system: {NUMBER} ms per folder \+ file \(", probe[0]), probe
     assert len(list((tmp_path / "data" / "data-200-s3").rglob("*.yaml"))) == 200   # kept for the next run
 
 
@@ -75,3 +77,37 @@ def test_too_small_is_refused(tmp_path):
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2 and "--entries" in completed.stderr
     assert not any(tmp_path.iterdir())
+
+
+def load_bench_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_build", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_settle_waits_until_file_creation_is_back_to_its_usual_speed(tmp_path, monkeypatch, capsys):
+    bench = load_bench_module()
+    speeds = iter([0.9, 0.5, 0.05])
+    monkeypatch.setattr(bench, "fs_probe", lambda work: next(speeds))
+    monkeypatch.setattr(bench, "SETTLE_STEP_S", 0)
+    assert bench.check_file_system(tmp_path, settle=True) == 0.05
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(" ms")[0] for line in out] == ["# file system: 0.90", "# file system: 0.50", "# file system: 0.05"]
+    assert "waiting" in out[0] and "(settled;" in out[-1]
+
+
+def test_without_settle_a_slow_file_system_is_reported_not_waited_for(tmp_path, monkeypatch, capsys):
+    bench = load_bench_module()
+    monkeypatch.setattr(bench, "fs_probe", lambda work: 0.9)
+    assert bench.check_file_system(tmp_path, settle=False) == 0.9
+    assert "NOT settled" in capsys.readouterr().out
+
+
+def test_probe_measures_real_folder_and_file_creation(tmp_path):
+    bench = load_bench_module()
+    assert bench.fs_probe(tmp_path) > 0
+    probes = list(tmp_path.glob("fs-probe-*/p*/index.html"))
+    assert len(probes) == bench.PROBE_FILES and probes[0].stat().st_size == 3000
