@@ -532,3 +532,40 @@ def test_example_index_gives_the_ranking_of_every_candidate_example():
                  thematiques=rng.sample(themes, rng.randint(1, 3)))
         for k in (1, 3):
             assert [e.id for e in index.for_entry(n, k)] == [e.id for e in reference(n, k)]
+
+
+# ------------------------------------------------------------------ fast term reading
+TRICKY_TEXTS = [
+    "Écoles et ÉCOLES d'Île-de-France : l’atelier « numérique » accueille 12 jeunes",
+    "Ordinateurs_portables, OEUVRE / œuvre — cœur\u00a0d'activité\u202fet\tfin\r\nligne",
+    "Voir https://exemple.fr/page?x=1 et www.exemple.org, puis «Straße» ΣΟΦΙΑΣ. Ça marche !",
+    "Μεταφορά ΟΔΟΣ; ΑΣ ΣΑΣ — emoji 🎉 et nombres 2027 1er 3e",
+    "", "   ", "a b c d", "DÉMÉNAGEMENT déménagements Déménageurs",
+    "mixed\udcffsurrogate",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_fast_term_counts_are_the_terms_of_the_readable_reader(text):
+    entry = Entry("besoin", "b", "b.yaml", {"titre": text[: len(text) // 2], "description": text})
+    from collections import Counter
+
+    from associe.matching import term_counts, terms
+    assert term_counts(entry) == Counter(terms(entry))
+
+
+def test_fast_term_counts_match_on_random_unicode_texts():
+    from collections import Counter
+
+    from hypothesis import given, settings, strategies as st
+
+    from associe.matching import term_counts, terms
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80),
+           st.text(alphabet="aAéÉèœŒ’'«» _-.,:;!?0129\u00a0\t\nxyzΣσς", max_size=80))
+    def check(title, description):
+        entry = Entry("offre", "o", "o.yaml", {"titre": title, "description": description})
+        assert term_counts(entry) == Counter(terms(entry))
+
+    check()
