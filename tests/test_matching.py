@@ -550,8 +550,10 @@ def test_fast_term_counts_are_the_terms_of_the_readable_reader(text):
     entry = Entry("besoin", "b", "b.yaml", {"titre": text[: len(text) // 2], "description": text})
     from collections import Counter
 
-    from associe.matching import term_counts, terms
-    assert term_counts(entry) == Counter(terms(entry))
+    from associe.matching import term_counts, terms, written_forms
+    surfaces: dict[str, str] = {}
+    assert term_counts(entry) == Counter(terms(entry, surfaces))
+    assert written_forms(entry) == surfaces
 
 
 def test_fast_term_counts_match_on_random_unicode_texts():
@@ -559,13 +561,15 @@ def test_fast_term_counts_match_on_random_unicode_texts():
 
     from hypothesis import given, settings, strategies as st
 
-    from associe.matching import term_counts, terms
+    from associe.matching import term_counts, terms, written_forms
 
     @settings(max_examples=300, deadline=None)
     @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80),
            st.text(alphabet="aAéÉèœŒ’'«» _-.,:;!?0129\u00a0\t\nxyzΣσς", max_size=80))
     def check(title, description):
         entry = Entry("offre", "o", "o.yaml", {"titre": title, "description": description})
-        assert term_counts(entry) == Counter(terms(entry))
+        surfaces: dict[str, str] = {}
+        assert term_counts(entry) == Counter(terms(entry, surfaces))
+        assert written_forms(entry) == surfaces
 
     check()

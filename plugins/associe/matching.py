@@ -293,6 +293,28 @@ def _fast_terms(text: str) -> list[tuple[str, ...]]:
     return found
 
 
+_run_words: dict[bytes, tuple[tuple[str, str], ...]] = {}
+
+
+def written_forms(entry: Entry) -> dict[str, str]:
+    """The ``surfaces`` of ``terms(entry, surfaces)`` (first word written for each term), read by
+    byte runs like ``term_counts``."""
+    surfaces: dict[str, str] = {}
+    for text in (str(entry.get("titre") or ""), str(entry.get("description") or "")):
+        if "http" in text or "www." in text:
+            text = _URL.sub(" ", text)
+        for run in text.encode("utf-8", "surrogatepass").translate(_ASCII_WORD_BYTES).split():
+            pairs = _run_words.get(run)
+            if pairs is None:
+                pairs = tuple(words(run.decode("utf-8", "surrogatepass")))
+                if len(_run_words) < 500_000:
+                    _run_words[run] = pairs
+            for term, word in pairs:
+                if term not in surfaces:
+                    surfaces[term] = word
+    return surfaces
+
+
 def term_counts(entry: Entry) -> Counter[str]:
     """``Counter(terms(entry))``, computed faster."""
     title = _fast_terms(str(entry.get("titre") or ""))
@@ -737,10 +759,10 @@ class _OfferIndex:
         return [g for g in groups if g]
 
 
-def _candidates(need: _Item, indexes: dict[tuple[str, str], _OfferIndex],
-                settings: MatchSettings) -> list[list[tuple]]:
-    """Groups of offers to examine for ``need``: for each compatible (type, objet), the smaller of
-    the offers placed inside the need's reach and the offers whose reach covers the need."""
+def _candidates(need: _Item, compatible: list[_OfferIndex], settings: MatchSettings) -> list[list[tuple]]:
+    """Groups of offers to examine for ``need``: for each index of a compatible (type, objet)
+    (``compatible``), the smaller of the offers placed inside the need's reach and the offers
+    whose reach covers the need."""
     size = settings.cell_degrees
     cells = None
     if need.rlat is not None and need.reach in ("rayon", "commune"):
@@ -748,17 +770,13 @@ def _candidates(need: _Item, indexes: dict[tuple[str, str], _OfferIndex],
         cells = _cells_within(need, km, size)
     own_cell = _cell(need, size) if need.rlat is not None else None
     out: list[list[tuple]] = []
-    for offer_type in settings.offer_types_for(need.type):
-        for objet in settings.objets_for(need.objet):
-            index = indexes.get((offer_type, objet))
-            if index is None:
-                continue
-            by_place = index.placed_in_reach(need, cells)
-            if own_cell is not None:
-                by_reach = index.reaching(need, own_cell)
-                if sum(map(len, by_reach)) < sum(map(len, by_place)):
-                    by_place = by_reach
-            out.extend(by_place)
+    for index in compatible:
+        by_place = index.placed_in_reach(need, cells)
+        if own_cell is not None:
+            by_reach = index.reaching(need, own_cell)
+            if sum(map(len, by_reach)) < sum(map(len, by_place)):
+                by_place = by_reach
+        out.extend(by_place)
     return out
 
 
@@ -873,8 +891,15 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
                     index = indexes[(offer.type, offer.objet)] = _OfferIndex()
                 index.add(offer, settings)
 
+            compatible: dict[tuple[str, str], list[_OfferIndex]] = {}
+
             def candidates_of(need: _Item) -> list[list[tuple]]:
-                return _candidates(need, indexes, settings)
+                pools = compatible.get((need.type, need.objet))
+                if pools is None:
+                    pools = compatible[(need.type, need.objet)] = [
+                        indexes[(offer_type, objet)] for offer_type in settings.offer_types_for(need.type)
+                        for objet in settings.objets_for(need.objet) if (offer_type, objet) in indexes]
+                return _candidates(need, pools, settings)
         else:
             all_rows = [item.row for item in offer_items]
 
@@ -1075,8 +1100,7 @@ class _Reasons:
             return None
         surfaces = need.surfaces
         if surfaces is None:        # the words as written: read only for the needs that show shared words
-            surfaces = need.surfaces = {}
-            terms(need.entry, surfaces)
+            surfaces = need.surfaces = written_forms(need.entry)
         return "mots en commun : " + ", ".join([surfaces.get(t, t) for _, t in shared[:3]])
 
 
