@@ -542,6 +542,7 @@ TRICKY_TEXTS = [
     "Μεταφορά ΟΔΟΣ; ΑΣ ΣΑΣ — emoji 🎉 et nombres 2027 1er 3e",
     "", "   ", "a b c d", "DÉMÉNAGEMENT déménagements Déménageurs",
     "mixed\udcffsurrogate",
+    "0éΣ.x ΟΔΟΣ: ΣΑΣ_Α 0éΣ",          # final sigma: lowercase depends on the next cased letter
 ]
 
 
@@ -563,7 +564,7 @@ def test_fast_term_counts_match_on_random_unicode_texts():
 
     from associe.matching import term_counts, terms, written_forms
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=500, deadline=None, derandomize=True)   # the same examples on every run
     @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80),
            st.text(alphabet="aAéÉèœŒ’'«» _-.,:;!?0129\u00a0\t\nxyzΣσς", max_size=80))
     def check(title, description):

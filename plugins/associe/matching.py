@@ -273,12 +273,16 @@ def terms(entry: Entry, surfaces: dict[str, str] | None = None) -> list[str]:
 # The same terms, read faster (20,000 texts per build): the text is cut into runs of bytes by the
 # ASCII characters that are not letters or digits (one C call), each run looked up in a cache of
 # its terms. A run holding non-ASCII bytes (accents, ’, «, no-break space…) is read by ``_terms``
-# itself, so every text gives exactly the terms of ``terms`` (checked by the tests).
+# itself, so every text gives exactly the terms of ``terms`` (checked by the tests). The one
+# lowercase mapping that depends on the neighbouring characters (Greek capital sigma, ς at the end
+# of a word) sends the whole text to the readable reader.
 _ASCII_WORD_BYTES = bytes(b if b >= 128 else ord(chr(b).lower()) if chr(b).isalnum() else 32 for b in range(256))
 _run_cache: dict[bytes, tuple[str, ...]] = {}
 
 
 def _fast_terms(text: str) -> list[tuple[str, ...]]:
+    if "Σ" in text:
+        return [tuple(_terms(text))]
     if "http" in text or "www." in text:
         text = _URL.sub(" ", text)
     runs = text.encode("utf-8", "surrogatepass").translate(_ASCII_WORD_BYTES).split()
@@ -301,6 +305,9 @@ def written_forms(entry: Entry) -> dict[str, str]:
     byte runs like ``term_counts``."""
     surfaces: dict[str, str] = {}
     for text in (str(entry.get("titre") or ""), str(entry.get("description") or "")):
+        if "Σ" in text:
+            _terms(text, surfaces)
+            continue
         if "http" in text or "www." in text:
             text = _URL.sub(" ", text)
         for run in text.encode("utf-8", "surrogatepass").translate(_ASCII_WORD_BYTES).split():
