@@ -16,7 +16,9 @@ only wraps the stage functions with timers (nothing in the product code is chang
     enrich         ``enrich.enrich``
     match          the rest of ``pipeline.run_pipeline``: listing, ``matching.match``, inspiring examples
     render         every HTML page (``SiteModel``, ``generate_output``), autocomplete files, theme files
-    exports        ``exports.write_exports``: feeds, JSON/CSV/GeoJSON, schemas, sitemap
+    exports        ``exports.write_exports``: feeds, JSON/CSV/GeoJSON, schemas, sitemap. ``associe build``
+                   writes them in a forked process while Pagefind runs: the stage is then the wait
+                   for that process after the index (its wall time) and that process's CPU time
     index          ``indexing.build_search_index``: the Pagefind CLI and the bundle's canonicalisation
     finish         the end of ``build_site`` and the interpreter's exit
 
@@ -315,14 +317,18 @@ def child(spec: dict) -> int:
     cache_dir = Path(spec["cache"]) if spec.get("cache") else None
     info: dict = {}
 
+    me = os.getpid()
+    render_open = [True]
+
     def wrap(module, name, before=None, after=None):
         original = getattr(module, name)
 
         def wrapper(*args, **kwargs):
-            if before:
+            here = os.getpid() == me       # not in a forked child (the exports' process): no timers there
+            if before and here:
                 before(args, kwargs)
             result = original(*args, **kwargs)
-            if after:
+            if after and here:
                 after(result)
             return result
 
@@ -354,10 +360,17 @@ def child(spec: dict) -> int:
     wrap(rendering, "run_pipeline", before=pipeline_start, after=pipeline_done)
     wrap(pipeline, "check", after=check_done)
     wrap(pipeline, "enrich", after=lambda _r: recorder.close("enrich"))
-    wrap(exports, "write_exports", before=lambda a, k: recorder.close("render"),
-         after=lambda _r: recorder.close("exports"))
-    wrap(indexing, "build_search_index", before=lambda a, k: recorder.close("render"),
-         after=lambda _r: recorder.close("index"))
+    def close_render(*_args):
+        if render_open[0]:
+            recorder.close("render")
+            render_open[0] = False
+
+    # exports written in this process (a generator run without ASSOCIE_BACKGROUND_EXPORTS)…
+    wrap(exports, "write_exports", before=close_render, after=lambda _r: recorder.close("exports"))
+    wrap(indexing, "build_search_index", before=close_render, after=lambda _r: recorder.close("index"))
+    # …or by a forked process during the index: "exports" is then the wait for it at the end, with
+    # its CPU (counted when the process is reaped)
+    wrap(rendering, "wait_background_exports", before=close_render, after=lambda _r: recorder.close("exports"))
 
     extra = {"ASSOCIE_CACHE_PATH": str(cache_dir) if cache_dir else None}   # cold: never the project's cache
     if spec.get("workers"):
@@ -373,8 +386,7 @@ def child(spec: dict) -> int:
         profiler.dump_stats(spec["profile"])
     else:
         status = run()
-    if status == 0 and not spec["index"]:
-        # without the index, the time after the exports is Pelican's end: part of the render
+    if status == 0 and render_open[0]:
         recorder.close("render")
     recorder.close("finish")                # the end of build_site (it counts the HTML pages)
     recorder.sampler.stop()

@@ -642,3 +642,38 @@ def test_exports_hook_writes_feeds_when_the_module_exists(site):
     pytest.importorskip("associe.exports")
     assert (site / "flux" / "besoins.xml").exists()
     assert (site / "flux" / "departements" / "21-cote-d-or.xml").exists()
+
+
+def test_build_site_writes_the_exports_in_another_process_and_waits_for_them(tmp_path, monkeypatch, capsys):
+    import os
+
+    from associe import exports
+
+    original, seen = exports.write_exports, tmp_path / "exports-pid"
+
+    def recording(*args, **kwargs):
+        original(*args, **kwargs)
+        seen.write_text(str(os.getpid()))       # written last: the build must have waited for it
+
+    monkeypatch.setattr(exports, "write_exports", recording)
+    status = build_site(tmp_path / "out", build_date=__import__("datetime").date(2026, 11, 24), content=FIXTURE,
+                        search_index=False)
+    assert status == 0, capsys.readouterr()
+    assert int(seen.read_text()) != os.getpid()
+    assert (tmp_path / "out" / "sitemap.xml").is_file() and (tmp_path / "out" / "donnees" / "annuaire.json").is_file()
+    assert "Site construit" in capsys.readouterr().out
+
+
+def test_exports_failing_in_their_process_fail_the_build(tmp_path, monkeypatch, capfd):
+    from associe import exports
+
+    def broken(*_args, **_kwargs):
+        raise OSError("disque plein")
+
+    monkeypatch.setattr(exports, "write_exports", broken)
+    status = build_site(tmp_path / "out", build_date=__import__("datetime").date(2026, 11, 24), content=FIXTURE,
+                        search_index=False)
+    printed = capfd.readouterr()
+    assert status == 1
+    assert "disque plein" in printed.err and "flux et des exports a échoué" in printed.err
+    assert "Site construit" not in printed.out

@@ -148,9 +148,31 @@ def build_site(output: Path, build_date: dt.date | None = None, content: Path | 
     except Exception as error:  # noqa: BLE001 - a broken pelicanconf.py
         print(f"erreur : réglages illisibles ({settings_file}) : {error}", file=sys.stderr)
         return 1
+    # feeds and exports are written by a forked process while the rest runs (see
+    # rendering.AssocieGenerator._exports_hook); every way out below waits for it or stops it
+    settings["ASSOCIE_BACKGROUND_EXPORTS"] = True
+    from .rendering import wait_background_exports
+
+    try:
+        status, summary = _build_and_index(settings, output, search_index)
+    except BaseException:
+        wait_background_exports(stop=True)
+        raise
+    if status:
+        wait_background_exports(stop=True)
+        return status
+    if not wait_background_exports():
+        print("erreur : l'écriture des flux et des exports a échoué (voir le message ci-dessus).", file=sys.stderr)
+        return 1
+    print(summary)
+    return 0
+
+
+def _build_and_index(settings: dict, output: Path, search_index: bool) -> tuple[int, str]:
+    """Pelican's run and the search index: (status, the summary line to print on success)."""
     status, report = run_pelican(settings)
     if status:
-        return status
+        return status, ""
     if not search_index and (output / "pagefind").is_dir():
         # an incremental build keeps the output: no search index of an earlier build may outlive it
         shutil.rmtree(output / "pagefind")
@@ -163,19 +185,19 @@ def build_site(output: Path, build_date: dt.date | None = None, content: Path | 
                 result = indexing.build_search_index(output)
             except Exception as error:  # noqa: BLE001
                 print(f"erreur : index de recherche : {error}", file=sys.stderr)
-                return 1
+                return 1, ""
             if isinstance(result, int) and result:
                 print("erreur : l'index de recherche n'a pas pu être construit.", file=sys.stderr)
-                return 1
+                return 1, ""
     html_pages = report.get("html_pages")   # counted while writing (a walk of the output took 6 s at 50,000 entries)
     if not isinstance(html_pages, int):
         html_pages = sum(1 for _ in output.rglob("*.html"))
     listed = report.get("listed", {})
-    print(f"Site construit dans {output} (date {report.get('build_date', '?')}) : {html_pages} pages, "
-          f"{listed.get('besoin', 0)} besoins, {listed.get('offre', 0)} offres, {listed.get('exemple', 0)} exemples, "
-          f"{listed.get('organisation', 0)} organisations publiés, {report.get('expired', 0)} annonce(s) expirée(s)"
-          f"{', index de recherche construit' if search_index and _optional('indexing') else ''}.")
-    return 0
+    return 0, (f"Site construit dans {output} (date {report.get('build_date', '?')}) : {html_pages} pages, "
+               f"{listed.get('besoin', 0)} besoins, {listed.get('offre', 0)} offres, "
+               f"{listed.get('exemple', 0)} exemples, {listed.get('organisation', 0)} organisations publiés, "
+               f"{report.get('expired', 0)} annonce(s) expirée(s)"
+               f"{', index de recherche construit' if search_index and _optional('indexing') else ''}.")
 
 
 # ------------------------------------------------------------------------------------ serve

@@ -99,3 +99,54 @@ def in_two(here: Callable[[], A], there: Callable[[], B], parallel: bool = True)
     if theirs is _FAILED:
         theirs = there()
     return ours, theirs
+
+
+class Job:
+    """A function running in a forked child process (``start``)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.status: int | None = None
+
+    def wait(self) -> bool:
+        """Wait for the child to end; True when it ended well (exit status 0)."""
+        if self.status is None:
+            _, self.status = os.waitpid(self.pid, 0)
+        return self.status == 0
+
+    def stop(self) -> None:
+        """Kill the child (the build is failing or interrupted) and reap it."""
+        if self.status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.wait()
+
+
+def start(function: Callable[[], object]) -> Job | None:
+    """Run ``function()`` in a forked child while this process goes on; its result is dropped
+    (the work is what it writes) and the child ends with status 1 if it raises (the traceback is
+    printed) or returns False. None when forking is not possible: the caller runs it itself."""
+    if not can_fork():
+        return None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:                                   # the child: work, then exit at once
+        status = 1
+        try:
+            gc.disable()
+            status = 0 if function() is not False else 1
+        except BaseException:  # noqa: BLE001 - reported here, the parent fails the build
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+    return Job(pid)

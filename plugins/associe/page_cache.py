@@ -72,8 +72,12 @@ def build_key(settings: dict, build_date: dt.date, theme: str | os.PathLike) -> 
     return hasher.digest()
 
 
+#: settings about how a build runs, not what it writes: left out of the pages' keys
+RUN_SETTINGS = frozenset({"ASSOCIE_BUILD_REPORT", "ASSOCIE_BACKGROUND_EXPORTS"})
+
+
 def _settings_repr(settings: dict) -> str:
-    """The settings that can be described (plain values); the build report is an output."""
+    """The settings that can be described (plain values), but ``RUN_SETTINGS``."""
     def plain(value: Any) -> Any:
         if value is None or isinstance(value, (str, int, float, bool)):
             return value
@@ -86,7 +90,7 @@ def _settings_repr(settings: dict) -> str:
             return str(value)
         return f"<{type(value).__module__}.{type(value).__qualname__}>"
 
-    return repr(sorted((k, plain(v)) for k, v in settings.items() if k != "ASSOCIE_BUILD_REPORT"))
+    return repr(sorted((k, plain(v)) for k, v in settings.items() if k not in RUN_SETTINGS))
 
 
 class KeyMaker:

@@ -51,7 +51,7 @@ from markupsafe import Markup, escape
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
-from . import markdown_safe
+from . import forked, markdown_safe
 from .page_cache import KeyMaker, Manifest, _digest, build_key, remove_stale, stamp
 from .pipeline import SiteData, is_open, run_pipeline
 from .records import Entry
@@ -1199,12 +1199,44 @@ class AssocieGenerator(Generator):
                            "build_date": self.site.build_date.isoformat()})
 
     def _exports_hook(self) -> None:
-        """Feeds, exports and sitemap: ``associe.exports.write_exports`` when that module exists."""
+        """Feeds, exports and sitemap: ``associe.exports.write_exports`` when that module exists.
+
+        With ``ASSOCIE_BACKGROUND_EXPORTS`` (set by ``associe build``), they are written by a
+        forked process while this one finishes Pelican's run and Pagefind indexes the pages (the
+        index leaves part of the 2 cores idle); ``wait_background_exports`` waits for it."""
         exports = optional_module("exports")
         if exports is None:
             logger.debug("associe.exports absent : pas de flux ni d'exports.")
             return
+        if self.settings.get("ASSOCIE_BACKGROUND_EXPORTS"):
+            def write() -> bool:
+                errors = _ErrorRecords()
+                logging.getLogger().addHandler(errors)   # an error logged there must fail the build too
+                exports.write_exports(self.site, self.output_path, self.settings)
+                return errors.count == 0
+
+            job = forked.start(write)
+            if job is not None:
+                BACKGROUND_EXPORTS.append(job)
+                return
         exports.write_exports(self.site, self.output_path, self.settings)
+
+
+#: exports being written by a forked process (``ASSOCIE_BACKGROUND_EXPORTS``)
+BACKGROUND_EXPORTS: list[forked.Job] = []
+
+
+def wait_background_exports(stop: bool = False) -> bool:
+    """Wait for the exports written in the background (``stop``: kill them, the build failed);
+    True when there were none or they were all written without error."""
+    ok = True
+    while BACKGROUND_EXPORTS:
+        job = BACKGROUND_EXPORTS.pop()
+        if stop:
+            job.stop()
+        else:
+            ok = job.wait() and ok
+    return ok
 
 
 def keep_output(settings: dict) -> bool:
