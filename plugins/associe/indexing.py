@@ -125,7 +125,6 @@ def build_search_index(output_dir: Path) -> None:
         raise SearchIndexError(f"index de recherche : le dossier du site « {output_dir} » n'existe pas.")
     bundle = output_dir / BUNDLE_DIR
     version = pagefind_version()
-    lots = plan_lots(staged_pages(output_dir), version)
     main_fingerprint = _fingerprint(version, "principal", [("/recherche/", PLACEHOLDER_PAGE)])
 
     previous = read_manifest(bundle)
@@ -137,23 +136,42 @@ def build_search_index(output_dir: Path) -> None:
     old_lots = {lot.get("nom"): lot for lot in previous.get("lots", []) if isinstance(lot, dict)}
     kept = {name: lot.get("empreinte") for name, lot in old_lots.items()}
     main_todo = previous.get("principal") != main_fingerprint or not all((bundle / n).is_file() for n in MAIN_FILES)
-    todo = [lot for lot in lots
-            if kept.get(lot.name) != lot.fingerprint or not (bundle / lot.name / "pagefind-entry.json").is_file()]
-    names, rebuilt = {lot.name for lot in lots}, {lot.name for lot in todo}
-    stale = [p for p in bundle.iterdir() if p.is_dir() and p.name not in names and p.name not in BUNDLE_DATA_DIRS]
-    if main_todo or todo or stale:
-        # written again last: a build stopped half-way leaves no manifest, and the next build
-        # starts afresh instead of trusting folders that may not match it
-        (bundle / MANIFEST).unlink(missing_ok=True)
-    for path in stale:
-        shutil.rmtree(path)
-    with tempfile.TemporaryDirectory(prefix="associe-pagefind-", dir=_staging_root()) as staging:
+    lots: list[Lot] = []
+    rebuilt: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="associe-pagefind-", dir=_staging_root()) as staging, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=PARALLEL_LOTS) as pool:
+        # Pagefind runs as another program and keeps one core busy only part of the time: two runs
+        # at once use both cores, and each lot starts as soon as its pages are read (the next
+        # group's pages are read meanwhile). The lots are independent folders; the peak is that
+        # of the two largest lots.
+        jobs: list[concurrent.futures.Future] = []
+
+        def submit(function, *args) -> None:
+            if not jobs:
+                # written again last: a build stopped half-way leaves no manifest, and the next
+                # build starts afresh instead of trusting folders that may not match it
+                (bundle / MANIFEST).unlink(missing_ok=True)
+            jobs.append(pool.submit(function, *args))
+
         if main_todo:
-            _build_main(bundle, Path(staging))
-        # Pagefind keeps one core busy only part of the time: two lots at once use both cores
-        # (the lots are independent folders; the peak is that of the two largest lots)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=PARALLEL_LOTS) as pool:
-            list(pool.map(lambda lot: _build_lot(lot, bundle, Path(staging)), todo))
+            submit(_build_main, bundle, Path(staging))
+        for group in LOT_GROUPS:
+            for lot in plan_lots({folder: _staged_folder(output_dir, folder) for folder in group}, version):
+                lots.append(lot)
+                if kept.get(lot.name) != lot.fingerprint or not (bundle / lot.name / "pagefind-entry.json").is_file():
+                    rebuilt.add(lot.name)
+                    submit(_build_lot, lot, bundle, Path(staging))
+        # what no lot of this build owns (its lot's folder, or the temporary folder of a lot being
+        # indexed): lots of an earlier build, or left by a build stopped half-way
+        owned = {lot.name for lot in lots} | {f".{name}.tmp" for name in rebuilt} | set(BUNDLE_DATA_DIRS)
+        stale = [p for p in bundle.iterdir() if p.is_dir() and p.name not in owned]
+        if stale:
+            (bundle / MANIFEST).unlink(missing_ok=True)
+        for path in stale:
+            shutil.rmtree(path)
+        for job in jobs:
+            job.result()
+    todo = sorted(rebuilt)
     manifest = {"format": STAGING_FORMAT, "pagefind": version, "principal": main_fingerprint,
                 "lots": [{"nom": lot.name, "pages": len(lot.pages),
                           "tris": lot.sorts() if lot.name in rebuilt else old_lots[lot.name].get("tris", lot.sorts()),
@@ -271,22 +289,24 @@ def _sort_as_meta(html: str) -> str:
 
 def staged_pages(output_dir: Path) -> dict[str, list[tuple[str, str]]]:
     """kind folder -> [(URL path, staged HTML)] of its searchable entry pages, in folder order."""
-    found: dict[str, list[tuple[str, str]]] = {}
-    for folder in ENTRY_FOLDERS:
-        root = output_dir / folder
-        pages = found[folder] = []
-        if not root.is_dir():
+    return {folder: _staged_folder(output_dir, folder) for folder in ENTRY_FOLDERS}
+
+
+def _staged_folder(output_dir: Path, folder: str) -> list[tuple[str, str]]:
+    root = output_dir / folder
+    pages: list[tuple[str, str]] = []
+    if not root.is_dir():
+        return pages
+    for name in sorted(entry.name for entry in os.scandir(root) if entry.is_dir()):
+        try:
+            with open(root / name / "index.html", encoding="utf-8") as handle:
+                html = handle.read()
+        except FileNotFoundError:
             continue
-        for name in sorted(entry.name for entry in os.scandir(root) if entry.is_dir()):
-            try:
-                with open(root / name / "index.html", encoding="utf-8") as handle:
-                    html = handle.read()
-            except FileNotFoundError:
-                continue
-            staged = stage_page(html)
-            if staged is not None:
-                pages.append((f"/{folder}/{name}/", staged))
-    return found
+        staged = stage_page(html)
+        if staged is not None:
+            pages.append((f"/{folder}/{name}/", staged))
+    return pages
 
 
 def has_searchable_page(output_dir: Path) -> bool:
