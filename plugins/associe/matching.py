@@ -280,12 +280,19 @@ _ASCII_WORD_BYTES = bytes(b if b >= 128 else ord(chr(b).lower()) if chr(b).isaln
 _run_cache: dict[bytes, tuple[str, ...]] = {}
 
 
-def _fast_terms(text: str) -> list[tuple[str, ...]]:
+def _runs(text: str) -> list[bytes] | None:
+    """The byte runs of ``text`` (links removed); None for a text the readable reader must read."""
     if "Σ" in text:
-        return [tuple(_terms(text))]
+        return None
     if "http" in text or "www." in text:
         text = _URL.sub(" ", text)
-    runs = text.encode("utf-8", "surrogatepass").translate(_ASCII_WORD_BYTES).split()
+    return text.encode("utf-8", "surrogatepass").translate(_ASCII_WORD_BYTES).split()
+
+
+def _fast_terms(text: str) -> list[tuple[str, ...]]:
+    runs = _runs(text)
+    if runs is None:
+        return [tuple(_terms(text))]
     found = list(map(_run_cache.get, runs))
     if None in found:
         for position, run in enumerate(runs):
@@ -305,12 +312,11 @@ def written_forms(entry: Entry) -> dict[str, str]:
     byte runs like ``term_counts``."""
     surfaces: dict[str, str] = {}
     for text in (str(entry.get("titre") or ""), str(entry.get("description") or "")):
-        if "Σ" in text:
+        runs = _runs(text)
+        if runs is None:
             _terms(text, surfaces)
             continue
-        if "http" in text or "www." in text:
-            text = _URL.sub(" ", text)
-        for run in text.encode("utf-8", "surrogatepass").translate(_ASCII_WORD_BYTES).split():
+        for run in runs:
             pairs = _run_words.get(run)
             if pairs is None:
                 pairs = tuple(words(run.decode("utf-8", "surrogatepass")))
