@@ -192,3 +192,44 @@ def test_a_new_need_leaves_the_gap_pages_of_other_regions_alone(tmp_path):
             "lacunes/27-bourgogne-franche-comte/21-cote-d-or/index.html", "kit/21-cote-d-or/index.html"} <= changed
     elsewhere = [path for path in before if path.startswith("lacunes/44-grand-est/") and path.count("/") == 3]
     assert elsewhere and not changed.intersection(elsewhere)
+
+
+# ------------------------------------------------------------------ page keys in two groups
+def test_page_keys_in_two_groups_do_not_depend_on_the_fork_nor_on_the_other_group():
+    """``keys_in_two`` keys the entry-like pages and the others with a KeyMaker each, the first
+    group in a forked child: the same keys without the fork, and adding a page to one group leaves
+    every key of the other group as it was (a page's group is its template, not its position)."""
+    import dataclasses
+
+    from associe.page_cache import KeyMaker, keys_in_two
+
+    @dataclasses.dataclass
+    class Report:                      # numbered in the order met, like a gap report
+        name: str
+        count: int
+
+    shared_report = Report("partagé", 3)
+
+    def pages(extra: int = 0) -> list[dict]:
+        out = [{"template": "entry", "path": f"besoins/b{i}/", "title": f"Besoin {i}", "report": Report(f"r{i}", i)}
+               for i in range(300 + extra)]
+        out += [{"template": "listing", "path": f"liste/{i}/", "cards": list(range(i % 40)), "report": shared_report}
+                for i in range(250)]
+        return sorted(out, key=lambda page: page["path"])
+
+    def make() -> KeyMaker:
+        return KeyMaker(b"base", lambda entry: b"", type(None), type(None))
+
+    def keys(page_list: list[dict], parallel: bool) -> dict[str, bytes]:
+        found = keys_in_two(make, page_list, lambda page: (), first=lambda page: page["template"] == "entry",
+                            parallel=parallel)
+        assert all(isinstance(key, bytes) for key in found)
+        return {page["path"]: key for page, key in zip(page_list, found)}
+
+    forked, alone = keys(pages(), True), keys(pages(), False)
+    assert forked == alone and len(set(forked.values())) == len(forked)
+    entries = [page for page in pages() if page["template"] == "entry"]
+    assert [forked[page["path"]] for page in entries] == make().keys(entries, lambda page: ())
+    more = keys(pages(extra=1), True)
+    assert {path: key for path, key in more.items() if path.startswith("liste/")} == \
+        {path: key for path, key in forked.items() if path.startswith("liste/")}

@@ -128,6 +128,9 @@ def test_objet_must_be_equal_or_near(need_objet, offer_objet, expected):
     ("offre", {"statut": "expire"}),
     ("besoin", {"statut": "pourvu"}),
     ("offre", {"date_publication": "2026-12-02"}),          # not published yet
+    ("offre", {"valable_jusqu_au": "31/03/2027"}),          # not a date the loader keeps
+    ("besoin", {"date_publication": None}),
+    ("besoin", {"valable_jusqu_au": ["2027-03-31"]}),       # not even hashable
 ])
 def test_closed_or_expired_entries_are_not_matched(side, fields):
     n = need(**fields) if side == "besoin" else need()
@@ -137,6 +140,15 @@ def test_closed_or_expired_entries_are_not_matched(side, fields):
 
 def test_open_statuses_and_bounds_of_validity_are_matched():
     assert matched(need(statut="en_cours"), offer(valable_jusqu_au="2026-12-01", date_publication="2026-12-01"))
+
+
+def test_dates_as_date_objects_or_iso_strings_give_the_same_pair():
+    as_text = match([need()], [offer(disponible_a_partir_du="2026-12-15")], BUILD, ANY).pairs
+    as_dates = match([need(date_publication=dt.date(2026, 10, 1), valable_jusqu_au=dt.date(2027, 3, 31))],
+                     [offer(disponible_a_partir_du=dt.date(2026, 12, 15), valable_jusqu_au=dt.date(2027, 3, 31))],
+                     BUILD, ANY).pairs
+    assert as_text == as_dates and len(as_text) == 1
+    assert "disponible à partir du 15 décembre 2026, jusqu'au 31 mars 2027" in as_text[0].reasons
 
 
 def test_distance_beyond_radius():
@@ -531,6 +543,18 @@ def test_example_index_gives_the_ranking_of_every_candidate_example():
         n = need(f"b{i % 12}", categorie=rng.choice(categories), type_de_soutien=rng.choice(types),
                  thematiques=rng.sample(themes, rng.randint(1, 3)))
         for k in (1, 3):
+            assert [e.id for e in index.for_entry(n, k)] == [e.id for e in reference(n, k)]
+    # few or no shared thematics: the ranking goes on with the examples sharing none, same région first
+    # (regions include one without examples and examples without a région)
+    examples += [example(f"ex-{i:02d}", categorie=rng.choice(categories), type_de_soutien=rng.choice(types),
+                         thematiques=rng.sample(themes, rng.randint(0, 1)), region=rng.choice(["27", "84", "11", None]))
+                 for i in range(40, 70)]
+    index = ExampleIndex(examples)
+    for i in range(300):
+        commune = rng.choice(["21231", "69123", "75056", "13055"])
+        n = need(f"b{i % 12}", commune=commune, categorie=rng.choice(categories), type_de_soutien=rng.choice(types),
+                 thematiques=rng.sample(themes + ["sante", "environnement"], rng.randint(0, 2)))
+        for k in (1, 3, 8, 40):
             assert [e.id for e in index.for_entry(n, k)] == [e.id for e in reference(n, k)]
 
 

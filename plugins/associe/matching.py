@@ -310,22 +310,22 @@ _run_words: dict[bytes, tuple[tuple[str, str], ...]] = {}
 def written_forms(entry: Entry) -> dict[str, str]:
     """The ``surfaces`` of ``terms(entry, surfaces)`` (first word written for each term), read by
     byte runs like ``term_counts``."""
-    surfaces: dict[str, str] = {}
+    pairs: list[tuple[str, str]] = []
     for text in (str(entry.get("titre") or ""), str(entry.get("description") or "")):
         runs = _runs(text)
         if runs is None:
-            _terms(text, surfaces)
+            pairs.extend(words(text))
             continue
-        for run in runs:
-            pairs = _run_words.get(run)
-            if pairs is None:
-                pairs = tuple(words(run.decode("utf-8", "surrogatepass")))
-                if len(_run_words) < 500_000:
-                    _run_words[run] = pairs
-            for term, word in pairs:
-                if term not in surfaces:
-                    surfaces[term] = word
-    return surfaces
+        found = list(map(_run_words.get, runs))
+        if None in found:
+            for position, run in enumerate(runs):
+                if found[position] is None:
+                    got = tuple(words(run.decode("utf-8", "surrogatepass")))
+                    if len(_run_words) < 500_000:
+                        _run_words[run] = got
+                    found[position] = got
+        pairs.extend(itertools.chain.from_iterable(found))
+    return dict(reversed(pairs))   # the first word of each term wins
 
 
 def term_counts(entry: Entry) -> Counter[str]:
@@ -393,20 +393,39 @@ class _Item:
                  "surfaces", "row")
 
 
+def _day_number(value: Any, cache: dict[Any, int | None]) -> int | None:
+    """``to_date(value).toordinal()`` (None for no date), each distinct value parsed once."""
+    try:
+        number = cache.get(value, -1)
+    except TypeError:   # not hashable: not a date either
+        return None
+    if number == -1:
+        day = to_date(value)
+        number = cache[value] = None if day is None else day.toordinal()
+    return number
+
+
 def _prepare(entries: list[Entry], build_date: dt.date) -> list[_Item]:
+    """The open entries with a place (``is_open_on``), sorted by id, as flat ``_Item``s."""
     items = []
+    today = build_date.toordinal()
+    days: dict[Any, int | None] = {}
     for entry in sorted(entries, key=lambda e: e.id):
-        if entry.place is None or not is_open_on(entry, build_date):
+        if entry.place is None:
             continue
         data = entry.data
+        if data.get("statut") not in OPEN_STATUSES:
+            continue
+        published, until = _day_number(data.get("date_publication"), days), _day_number(data.get("valable_jusqu_au"), days)
+        if published is None or until is None or not published <= today <= until:
+            continue
         item = _Item()
         item.entry, item.id = entry, entry.id
         item.type, item.objet, item.cat = data.get("type_de_soutien"), data.get("objet"), data.get("categorie")
         item.themes = tuple(data.get("thematiques") or ())
         item.theme_set = frozenset(item.themes)
-        published = to_date(data.get("date_publication"))
-        item.start = (to_date(data.get("disponible_a_partir_du")) or published).toordinal()
-        item.until = to_date(data.get("valable_jusqu_au")).toordinal()
+        item.start = _day_number(data.get("disponible_a_partir_du"), days) or published
+        item.until = until
         quantity = data.get("quantite")
         item.qty = None
         if isinstance(quantity, dict) and isinstance(quantity.get("valeur"), int) and quantity.get("unite"):
@@ -1103,13 +1122,11 @@ class _Reasons:
 
     def text(self, need: _Item, offer: _Item) -> str | None:
         vec, o_vec = need.vec, offer.vec
-        small, large = (vec, o_vec) if len(vec) <= len(o_vec) else (o_vec, vec)
-        shared = [(value * large[term], term) for term, value in small.items() if term in large]
-        if len(shared) > 1:
-            if sum(p for p, _ in shared) < self.scorer.s.min_text_reason:
-                return None
-            shared.sort(key=_heaviest_first)
-        elif not shared or shared[0][0] < self.scorer.s.min_text_reason:
+        common = vec.keys() & o_vec.keys()     # in C, over the smaller of the two
+        if not common:
+            return None
+        shared = sorted([(vec[term] * o_vec[term], term) for term in common], key=_heaviest_first)
+        if sum(p for p, _ in shared) < self.scorer.s.min_text_reason:
             return None
         surfaces = need.surfaces
         if surfaces is None:        # the words as written: read only for the needs that show shared words
@@ -1140,7 +1157,7 @@ class ExampleIndex:
         self.by_type: dict[Any, list[tuple]] = {}
         self.naming: dict[tuple[int, Any], list[tuple]] = {}   # (slot, entry id) -> examples naming it
         self._ranked: dict[tuple, list[tuple]] = {}
-        self._pools: dict[tuple, list[tuple]] = {}             # (catégorie, type) -> candidate rows
+        self._pools: dict[tuple, _ExamplePool] = {}            # (catégorie, type) -> candidate rows
         for example in sorted(exemples, key=lambda e: e.id):
             row = (example, frozenset(example.get("thematiques") or ()),
                    example.place.region if example.place is not None else None,
@@ -1167,16 +1184,7 @@ class ExampleIndex:
         profile = (categorie, kind, themes, region, k)
         ranked = self._ranked.get(profile)
         if ranked is None:
-            pool = self._pools.get((categorie, kind))
-            if pool is None:
-                candidates = {id(row[0]): row for row in self.by_categorie.get(categorie, ())}
-                candidates.update((id(row[0]), row) for row in self.by_type.get(kind, ()))
-                pool = self._pools[(categorie, kind)] = list(candidates.values())
-            # ``key`` as plain tuples compared in C (a key function per row cost 9 s at 50,000 entries)
-            keyed = [(-len(themes & row[1]), region is None or row[2] != region,
-                      -((row[3] == categorie) + (row[4] == kind)), row[0].id, position)
-                     for position, row in enumerate(pool)]
-            ranked = self._ranked[profile] = [pool[item[-1]] for item in heapq.nsmallest(k + 1, keyed)]
+            ranked = self._ranked[profile] = self._best(categorie, kind, themes, region, k + 1)
         link_slot = {"besoin": 5, "offre": 6}.get(entry.kind)
         named = [row for row in self.naming.get((link_slot, entry.id), ()) if row[3] == categorie or row[4] == kind]
         named.sort(key=key)
@@ -1185,6 +1193,55 @@ class ExampleIndex:
         skip.add(id(entry))
         others = [row for row in ranked if id(row[0]) not in skip]
         return [row[0] for row in (named + others)[:k]]
+
+
+    def _pool(self, categorie: Any, kind: Any) -> _ExamplePool:
+        pool = self._pools.get((categorie, kind))
+        if pool is None:
+            candidates = {id(row[0]): row for row in self.by_categorie.get(categorie, ())}
+            candidates.update((id(row[0]), row) for row in self.by_type.get(kind, ()))
+            pool = self._pools[(categorie, kind)] = _ExamplePool(list(candidates.values()), categorie, kind)
+        return pool
+
+    def _best(self, categorie: Any, kind: Any, themes: frozenset, region: Any, count: int) -> list[tuple]:
+        """The first ``count`` rows of the examples of this catégorie or type by ``for_entry``'s
+        ``key`` (shared thematics, same région, shared fields, id), looking only at the examples
+        that share a thematic, then at as few others as needed."""
+        pool = self._pool(categorie, kind)
+        ordered = pool.ordered
+        shared: Counter[int] = Counter()
+        for theme in themes:
+            shared.update(pool.by_theme.get(theme, ()))
+        keyed = [(-n, region is None or ordered[position][2] != region, position) for position, n in shared.items()]
+        best = [position for _, _, position in heapq.nsmallest(count, keyed)]
+        if len(best) < count:            # then the examples sharing no thematic: same région first
+            if region is not None:
+                for position in pool.by_region.get(region, ()):
+                    if len(best) == count:
+                        break
+                    if position not in shared:
+                        best.append(position)
+            for position, row in enumerate(ordered):
+                if len(best) == count:
+                    break
+                if position not in shared and (region is None or row[2] != region):
+                    best.append(position)
+        return [ordered[position] for position in best]
+
+
+class _ExamplePool:
+    """The examples of one (catégorie, type de soutien): ordered by shared fields then id, with
+    the positions in that order of those of each thematic and of each région."""
+    __slots__ = ("ordered", "by_theme", "by_region")
+
+    def __init__(self, rows: list[tuple], categorie: Any, kind: Any):
+        self.ordered = sorted(rows, key=lambda row: (-((row[3] == categorie) + (row[4] == kind)), row[0].id))
+        self.by_theme: dict[Any, list[int]] = {}
+        self.by_region: dict[Any, list[int]] = {}
+        for position, row in enumerate(self.ordered):
+            for theme in row[1]:
+                self.by_theme.setdefault(theme, []).append(position)
+            self.by_region.setdefault(row[2], []).append(position)
 
 
 def inspiring_examples(entry: Entry, exemples: list[Entry], k: int = 3) -> list[Entry]:

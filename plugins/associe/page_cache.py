@@ -220,6 +220,30 @@ class KeyMaker:
         raise Uncacheable(kind.__qualname__)
 
 
+def keys_in_two(make: Callable[[], KeyMaker], pages: list[dict], shared: Callable[[dict], Any],
+                first: Callable[[dict], bool], parallel: bool = True) -> list[bytes | None]:
+    """``keys`` of ``pages`` made by two ``KeyMaker``s (``make()``): one for the pages where
+    ``first(page)``, one for the others, the first group keyed in a forked child
+    (``forked.in_two``) while this process keys the second.
+
+    Each group is keyed on its own, whether the child runs or not (no fork, or it failed), so the
+    keys do not depend on how they were computed; ``first`` must depend on what a page is (its
+    template), never on its position, so that adding a page leaves the others in their group."""
+    from . import forked
+
+    groups: tuple[list[int], list[int]] = ([], [])
+    for index, page in enumerate(pages):
+        groups[0 if first(page) else 1].append(index)
+    ours, theirs = forked.in_two(lambda: make().keys([pages[i] for i in groups[1]], shared),
+                                 lambda: make().keys([pages[i] for i in groups[0]], shared),
+                                 parallel=parallel and len(groups[0]) >= 200 and len(groups[1]) >= 200)
+    result: list[bytes | None] = [None] * len(pages)
+    for indexes, keys in ((groups[0], theirs), (groups[1], ours)):
+        for index, key in zip(indexes, keys):
+            result[index] = key
+    return result
+
+
 class Manifest:
     """The files a build wrote, with their keys: ``{relative path: (key, size, mtime_ns)}`` for
     the generated pages, and the lists of the other files the build wrote (``groups``)."""

@@ -52,7 +52,7 @@ from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
 from . import forked, markdown_safe
-from .page_cache import KeyMaker, Manifest, _digest, build_key, remove_stale, stamp
+from .page_cache import KeyMaker, Manifest, _digest, build_key, keys_in_two, remove_stale, stamp
 from .pipeline import SiteData, is_open, run_pipeline
 from .records import Entry
 from .vocabulary import label as vocab_label
@@ -69,6 +69,9 @@ KIND_PLURAL = {"besoin": "Besoins", "offre": "Offres", "exemple": "Exemples de p
 # columns of donnees/filtres-*.json (names = the data-* attributes filtres.js reads on a card)
 INDEX_COLUMNS = ("id", "titre", "url", "kind", "type", "categorie", "thematiques", "region", "departement",
                  "statut", "taille", "lat", "lon", "date", "meta", "org", "dates", "badge", "fictif")
+#: templates of the many small pages (entries, communes): their page keys are computed apart from
+#: the others' (``page_cache.keys_in_two``)
+ENTRY_LIKE_TEMPLATES = frozenset({"entry", "exemple", "organisation", "commune"})
 LISTING_PAGE_SIZE = 50   # cards per listing page (setting ASSOCIE_LISTING_PAGE_SIZE)
 MAP_BUCKETS = ((0, "c0", "aucune"), (1, "c1", "1"), (2, "c2", "2 à 4"), (5, "c3", "5 à 9"), (10, "c4", "10 et plus"))
 EXTERNAL_REL = "nofollow ugc noopener noreferrer"
@@ -785,7 +788,11 @@ class AssocieGenerator(Generator):
         if manifest is not None:
             maker = self._key_maker()
             shared = {name: self.model.shared_state(name) for name in {page["template"] for page in pages}}
-            keys = maker.keys(pages, lambda page: shared[page["template"]])
+            # the pages of entries and communes (many, small) in one group, the others (listings,
+            # territories, gap reports, kits: fewer, larger) in another: computed at once on 2 cores
+            keys = keys_in_two(lambda: KeyMaker(maker.base, self.model.fingerprint, Entry, Territory, skip=(SiteModel, Paths)), pages, lambda page: shared[page["template"]],
+                               first=lambda page: page["template"] in ENTRY_LIKE_TEMPLATES,
+                               parallel=int(self.settings.get("ASSOCIE_RENDER_WORKERS") or 1) > 1)
             todo = [i for i in todo if not manifest.unchanged(files[i], keys[i])]
             manifest.forget()   # a build that fails half-way leaves no manifest: the next one starts afresh
         base = dict(self.context)
