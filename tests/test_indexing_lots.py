@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -179,3 +180,26 @@ def test_a_missing_lot_folder_is_rebuilt(built, tmp_path, rebuilt):
     indexing.build_search_index(site)
     assert rebuilt == ["offres"]
     assert files(site) == files(built)
+
+
+def test_a_rebuilt_lot_is_copied_over_the_old_one_file_by_file(tmp_path):
+    """``_sync``: the old lot ends up with exactly the new lot's files; a file already there with
+    the same bytes is left untouched (most fragments when one page is added), the others are
+    written, and files and folders the new lot does not have are removed."""
+    new, old = tmp_path / "new", tmp_path / "old"
+    for root, content in ((new, {"fragment/a.pf_fragment": b"A", "fragment/b.pf_fragment": b"B2",
+                                 "index/i.pf_index": b"I", "pagefind-entry.json": b"{2}"}),
+                          (old, {"fragment/a.pf_fragment": b"A", "fragment/b.pf_fragment": b"B1",
+                                 "fragment/gone.pf_fragment": b"G", "filter/f.pf_filter": b"F",
+                                 "pagefind-entry.json": b"{1}"})):
+        for name, data in content.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_bytes(data)
+    kept = old / "fragment" / "a.pf_fragment"
+    os.utime(kept, ns=(1_000_000_000, 1_000_000_000))
+    indexing._sync(new, old)
+    assert {p.relative_to(old).as_posix(): p.read_bytes() for p in old.rglob("*") if p.is_file()} == \
+        {"fragment/a.pf_fragment": b"A", "fragment/b.pf_fragment": b"B2", "index/i.pf_index": b"I",
+         "pagefind-entry.json": b"{2}"}
+    assert kept.stat().st_mtime_ns == 1_000_000_000        # not rewritten
+    assert not (old / "filter").exists()

@@ -399,9 +399,15 @@ def _build_main(bundle: Path, staging: Path) -> None:
 
 
 def _build_lot(lot: Lot, bundle: Path, staging: Path) -> None:
+    """Pagefind over the lot's staged pages. A new lot is written beside the bundle then renamed;
+    a lot already in the output is rebuilt in the staging folder (in memory when there is one)
+    and only the files that differ are copied over (``_sync``): Pagefind names fragments and
+    index chunks after their content, so adding one page changes a few files out of thousands,
+    and on a disk creating and deleting thousands of files costs more than indexing them."""
     site = staging / lot.name
     _stage(site, lot.pages)
-    target = bundle / f".{lot.name}.tmp"
+    final = bundle / lot.name
+    target = staging / f"{lot.name}-paquet" if final.is_dir() else bundle / f".{lot.name}.tmp"
     _pagefind(site, target, len(lot.pages))
     shutil.rmtree(site)
     for path in target.iterdir():   # merged bundles need their index only (scripts come from the main one)
@@ -411,10 +417,38 @@ def _build_lot(lot: Lot, bundle: Path, staging: Path) -> None:
             shutil.rmtree(path)
         else:
             path.unlink()
-    final = bundle / lot.name
-    if final.exists():
-        shutil.rmtree(final)
-    target.rename(final)
+    if final.is_dir():
+        _sync(target, final)
+        shutil.rmtree(target)
+    else:
+        target.rename(final)
+
+
+def _sync(source: Path, target: Path) -> None:
+    """Make ``target`` hold exactly the files of ``source``, byte for byte, writing only the files
+    that are new or differ and deleting the others."""
+    wanted: set[str] = set()
+    for folder, _dirs, names in os.walk(source):
+        relative = Path(folder).relative_to(source)
+        (target / relative).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            wanted.add((relative / name).as_posix())
+            new, old = Path(folder) / name, target / relative / name
+            content = new.read_bytes()
+            try:
+                if old.stat().st_size == len(content) and old.read_bytes() == content:
+                    continue
+            except FileNotFoundError:
+                pass
+            old.write_bytes(content)
+    for folder, dirs, names in os.walk(target, topdown=False):
+        relative = Path(folder).relative_to(target)
+        for name in names:
+            if (relative / name).as_posix() not in wanted:
+                (Path(folder) / name).unlink()
+        for name in dirs:
+            if not (source / relative / name).is_dir():
+                (Path(folder) / name).rmdir()
 
 
 def _run(command: list[str], cwd: Path) -> str:
