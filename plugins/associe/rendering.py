@@ -378,6 +378,8 @@ class SiteModel:
         self._cards: dict[tuple, str] = {}
         self._attributes: dict[tuple, Markup] = {}
         self._fingerprints: dict[int, bytes] = {}
+        self._field_values: dict[str, dict[int, tuple]] = {}
+        self._communes_by_departement: dict[str, list[Territory]] | None = None
         self._territories()
         self._organisation_entries()
         self._all_pairs()
@@ -546,15 +548,16 @@ class SiteModel:
 
     def vocabulary_values(self, vocab: str, entries: Iterable[Entry], field_name: str) -> list[tuple[str, str]]:
         """(value, label) of a vocabulary present among ``entries``, in the schema's order."""
+        values = self._field_values.get(field_name)
+        if values is None:
+            values = self._field_values[field_name] = {}
         present: set[str] = set()
         for entry in entries:
-            value = entry.get(field_name)
-            if field_name == "taille":
-                value = self.taille(entry)
-            if isinstance(value, list):
-                present.update(value)
-            elif value:
-                present.add(value)
+            found = values.get(id(entry))
+            if found is None:
+                value = self.taille(entry) if field_name == "taille" else entry.data.get(field_name)
+                found = values[id(entry)] = tuple(value) if isinstance(value, list) else (value,) if value else ()
+            present.update(found)
         return [(v, lab) for v, lab in self.vocab[vocab].items() if v in present]
 
     def regions_present(self, entries: Iterable[Entry]) -> list[tuple[str, str]]:
@@ -606,9 +609,16 @@ class SiteModel:
         self.communes = dict(sorted(communes.items()))
 
     def communes_of(self, departement: str) -> list[Territory]:
-        return sorted((t for code, t in self.communes.items()
-                       if (c := self.geo.commune(code)) is not None and c.departement == departement),
-                      key=lambda t: (slugify(t.nom), t.code))
+        """The communes of a département that have entries, by name."""
+        if self._communes_by_departement is None:
+            grouped: dict[str, list[Territory]] = defaultdict(list)
+            for code, territory in self.communes.items():
+                commune = self.geo.commune(code)
+                if commune is not None:
+                    grouped[commune.departement].append(territory)
+            self._communes_by_departement = {
+                code: sorted(territories, key=lambda t: (slugify(t.nom), t.code)) for code, territories in grouped.items()}
+        return list(self._communes_by_departement.get(departement, ()))
 
     def _organisation_entries(self) -> None:
         self.org_entries: dict[str, dict[str, list[Entry]]] = defaultdict(lambda: {"besoin": [], "offre": [],
@@ -950,10 +960,11 @@ class AssocieGenerator(Generator):
         for vocab, field_name, title in (("type_de_soutien", "type_de_soutien", "Type de soutien"),
                                          ("categorie", "categorie", "Catégorie de partenariat"),
                                          ("thematique", "thematiques", "Thématique")):
+            having = self._entries_by_value(field_name, ("besoin", "offre", "exemple"))
             for value, value_label in m.vocab[vocab].items():
                 groups = []
                 for kind in ("besoin", "offre", "exemple"):
-                    entries = [e for e in m.listed[kind] if self._has_value(e, field_name, value)]
+                    entries = having.get((kind, value), [])
                     groups.append((kind, self._listing_order(kind, entries)))
                 everything = [e for _, entries in groups for e in entries]
                 yield from self._paginated({
@@ -1079,10 +1090,21 @@ class AssocieGenerator(Generator):
         source = entry.get("description") or entry.get("resume") or entry.get("presentation") or ""
         return excerpt(source, 160)
 
-    @staticmethod
-    def _has_value(entry: Entry, field_name: str, value: str) -> bool:
-        current = entry.get(field_name)
-        return value in current if isinstance(current, list) else current == value
+    def _entries_by_value(self, field_name: str, kinds: tuple[str, ...]) -> dict[tuple[str, Any], list[Entry]]:
+        """(kind, value) -> the listed entries of that kind whose ``field_name`` is or holds the
+        value, in the order of ``SiteModel.listed``: one pass over the entries instead of one per value."""
+        m = self.model
+        assert m is not None
+        having: dict[tuple[str, Any], list[Entry]] = defaultdict(list)
+        for kind in kinds:
+            for entry in m.listed[kind]:
+                current = entry.get(field_name)
+                seen = set()
+                for value in (current if isinstance(current, list) else (current,)):
+                    if isinstance(value, str) and value not in seen:   # vocabulary values are strings
+                        seen.add(value)
+                        having[(kind, value)].append(entry)
+        return having
 
     def _listing_order(self, kind: str, entries: list[Entry]) -> list[Entry]:
         if kind in ("besoin", "offre"):
