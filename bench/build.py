@@ -19,7 +19,10 @@ only wraps the stage functions with timers (nothing in the product code is chang
     exports        ``exports.write_exports``: feeds, JSON/CSV/GeoJSON, schemas, sitemap. ``associe build``
                    writes them in a forked process while Pagefind runs: the stage is then the wait
                    for that process after the index (its wall time) and that process's CPU time
-    index          ``indexing.build_search_index``: the Pagefind CLI and the bundle's canonicalisation
+    index          ``indexing.build_search_index``: the Pagefind CLI and the bundle's canonicalisation.
+                   ``associe build`` runs it in a forked process as soon as the entry pages are
+                   written, while the other pages are rendered: the stage is then the wait for that
+                   process after Pelican's run (part of the index's work is inside ``render``)
     finish         the end of ``build_site`` and the interpreter's exit
 
 For each stage: wall time, CPU time (ours plus that of the processes waited for during the
@@ -368,6 +371,9 @@ def child(spec: dict) -> int:
     # exports written in this process (a generator run without ASSOCIE_BACKGROUND_EXPORTS)…
     wrap(exports, "write_exports", before=close_render, after=lambda _r: recorder.close("exports"))
     wrap(indexing, "build_search_index", before=close_render, after=lambda _r: recorder.close("index"))
+    # …or by a forked process started once the entry pages are written (``associe build``): "index"
+    # is then the wait for it after Pelican's run, with its CPU and Pagefind's
+    wrap(rendering, "wait_background_index", before=close_render, after=lambda _r: recorder.close("index"))
     # …or by a forked process during the index: "exports" is then the wait for it at the end, with
     # its CPU (counted when the process is reaped)
     wrap(rendering, "wait_background_exports", before=close_render, after=lambda _r: recorder.close("exports"))

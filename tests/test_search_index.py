@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -180,3 +181,58 @@ def test_sort_keys_are_also_metadata(built):
     need = fragments(built)["/besoins/ordinateurs-portables-dijon/"]
     html = (built / "besoins" / "ordinateurs-portables-dijon" / "index.html").read_text(encoding="utf-8")
     assert need["meta"]["date"] == re.search(r'data-date="([0-9-]+)" data-pagefind-sort', html).group(1)
+
+
+# ------------------------------------------------------------------ built while the other pages are written
+def test_build_site_indexes_in_a_forked_process_once_the_entry_pages_are_written(tmp_path, monkeypatch):
+    """``associe build`` starts the index as soon as the entry pages exist (the listings and
+    territory pages are written meanwhile) in a process of its own, and waits for it."""
+    from associe.build import build_site
+
+    seen = tmp_path / "seen.json"
+    original = indexing.build_search_index
+
+    def spy(output):
+        seen.write_text(json.dumps({"pid": os.getpid(), "entries": (output / "besoins").is_dir(),
+                                    "home": (output / "index.html").is_file()}), encoding="utf-8")
+        return original(output)
+
+    monkeypatch.setattr(indexing, "build_search_index", spy)
+    output = tmp_path / "output"
+    assert build_site(output=output, build_date=BUILD_DATE, content=FIXTURE, include_fictitious=True,
+                      search_index=True) == 0
+    started = json.loads(seen.read_text(encoding="utf-8"))
+    assert started["pid"] != os.getpid() and started["entries"]
+    assert not started["home"]             # the home page was not written yet: it is rendered after
+    assert set(fragments(output)) == LISTED | ORGANISATIONS
+
+
+def test_a_failure_of_the_background_index_fails_the_build(tmp_path, monkeypatch, capfd):
+    from associe.build import build_site
+
+    monkeypatch.setattr(indexing, "pagefind_command",
+                        lambda site, bundle: ORIGINAL_COMMAND(site, bundle) + ["--no-such-option"])
+    assert build_site(output=tmp_path / "output", build_date=BUILD_DATE, content=FIXTURE, include_fictitious=True,
+                      search_index=True) == 1
+    err = capfd.readouterr().err
+    assert "erreur : index de recherche" in err and "no-such-option" in err
+    assert "l'index de recherche n'a pas pu être construit" in err
+
+
+def test_a_rebuild_does_not_index_the_page_of_a_removed_entry(tmp_path):
+    """The page of an entry removed since the last build is deleted before the index starts
+    (the index runs while the rest of the site is written)."""
+    from associe.build import build_site
+
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE, content)
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    settings = {"ASSOCIE_CACHE_PATH": str(cache)}
+    assert build_site(output=output, build_date=BUILD_DATE, content=content, include_fictitious=True,
+                      search_index=True, extra_settings=settings) == 0
+    assert "/besoins/outils-jardin-beaune/" in fragments(output)
+    (content / "besoins" / "outils-jardin-beaune.yaml").unlink()
+    assert build_site(output=output, build_date=BUILD_DATE, content=content, include_fictitious=True,
+                      search_index=True, extra_settings=settings) == 0
+    assert set(fragments(output)) == (LISTED | ORGANISATIONS) - {"/besoins/outils-jardin-beaune/"}
+    assert not (output / "besoins" / "outils-jardin-beaune").exists()

@@ -151,14 +151,19 @@ def build_site(output: Path, build_date: dt.date | None = None, content: Path | 
     # feeds and exports are written by a forked process while the rest runs (see
     # rendering.AssocieGenerator._exports_hook); every way out below waits for it or stops it
     settings["ASSOCIE_BACKGROUND_EXPORTS"] = True
-    from .rendering import wait_background_exports
+    # and the search index by another, started as soon as the entry pages are written
+    # (rendering.AssocieGenerator._index_hook); _build_and_index waits for it
+    settings["ASSOCIE_BACKGROUND_INDEX"] = bool(search_index)
+    from .rendering import wait_background_exports, wait_background_index
 
     try:
         status, summary = _build_and_index(settings, output, search_index)
     except BaseException:
+        wait_background_index(stop=True)
         wait_background_exports(stop=True)
         raise
     if status:
+        wait_background_index(stop=True)
         wait_background_exports(stop=True)
         return status
     if not wait_background_exports():
@@ -177,10 +182,16 @@ def _build_and_index(settings: dict, output: Path, search_index: bool) -> tuple[
         # an incremental build keeps the output: no search index of an earlier build may outlive it
         shutil.rmtree(output / "pagefind")
     if search_index:
+        from .rendering import wait_background_index
+
         indexing = _optional("indexing")
-        if indexing is None:
+        built = wait_background_index()     # None: not started in the background (no fork here)
+        if built is False:                   # its error was printed by the process that built it
+            print("erreur : l'index de recherche n'a pas pu être construit.", file=sys.stderr)
+            return 1, ""
+        if built is None and indexing is None:
             print("avertissement : module associe.indexing absent, pas d'index de recherche.", file=sys.stderr)
-        else:
+        elif built is None:
             try:
                 result = indexing.build_search_index(output)
             except Exception as error:  # noqa: BLE001

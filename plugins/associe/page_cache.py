@@ -73,7 +73,7 @@ def build_key(settings: dict, build_date: dt.date, theme: str | os.PathLike) -> 
 
 
 #: settings about how a build runs, not what it writes: left out of the pages' keys
-RUN_SETTINGS = frozenset({"ASSOCIE_BUILD_REPORT", "ASSOCIE_BACKGROUND_EXPORTS"})
+RUN_SETTINGS = frozenset({"ASSOCIE_BUILD_REPORT", "ASSOCIE_BACKGROUND_EXPORTS", "ASSOCIE_BACKGROUND_INDEX"})
 
 
 def _settings_repr(settings: dict) -> str:

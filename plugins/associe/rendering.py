@@ -834,10 +834,22 @@ class AssocieGenerator(Generator):
                 path.write_bytes(template.render(local).encode("utf-8"))
 
         workers = int(self.settings.get("ASSOCIE_RENDER_WORKERS") or 1)
-        if workers > 1 and hasattr(os, "fork") and len(todo) >= 200:
-            self._render_in_processes(render, todo, workers)
-        else:
-            render(todo)
+
+        def render_all(share: list[int]) -> None:
+            if workers > 1 and hasattr(os, "fork") and len(share) >= 200:
+                self._render_in_processes(render, share, workers)
+            elif share:
+                render(share)
+
+        # the searched pages (entries) first: the search index can be built from them while the
+        # other pages are written (``_index_hook``)
+        searched = [i for i in todo if files[i].split("/", 1)[0] in SEARCHED_FOLDERS]
+        render_all(searched)
+        if manifest is not None:   # an entry page the last build wrote and this one does not: not to be indexed
+            remove_stale(output, [name for name in manifest.groups.get("own", [])
+                                  if name.split("/", 1)[0] in SEARCHED_FOLDERS], set(files))
+        self._index_hook()
+        render_all([i for i in todo if files[i].split("/", 1)[0] not in SEARCHED_FOLDERS])
         self.pages_written += len(pages)
         self.pages_rendered = len(todo)
         # commune autocomplete: depends only on the geography and the code (in the build key)
@@ -1251,8 +1263,51 @@ class AssocieGenerator(Generator):
         exports.write_exports(self.site, self.output_path, self.settings)
 
 
+    def _index_hook(self) -> None:
+        """With ``ASSOCIE_BACKGROUND_INDEX`` (set by ``associe build`` when it builds the search
+        index), ``associe.indexing.build_search_index`` runs in a forked process as soon as the
+        entry pages (the only pages it reads) are written, while this one writes the listings,
+        territory pages, feeds and exports: Pagefind leaves part of the 2 cores idle, and the
+        pages left to write fill them. ``wait_background_index`` waits for it."""
+        indexing = optional_module("indexing")
+        if not self.settings.get("ASSOCIE_BACKGROUND_INDEX") or indexing is None:
+            return
+        output = Path(self.output_path)
+
+        def index() -> bool:
+            try:
+                indexing.build_search_index(output)
+            except Exception as error:  # noqa: BLE001 - reported here, the parent fails the build
+                print(f"erreur : index de recherche : {error}", file=sys.stderr)
+                return False
+            return True
+
+        job = forked.start(index)
+        if job is not None:
+            BACKGROUND_INDEX.append(job)
+
+
+#: folders of the pages the search index reads (``associe.indexing.ENTRY_FOLDERS``)
+SEARCHED_FOLDERS = frozenset(KIND_FOLDER.values())
 #: exports being written by a forked process (``ASSOCIE_BACKGROUND_EXPORTS``)
 BACKGROUND_EXPORTS: list[forked.Job] = []
+#: the search index being built by a forked process (``ASSOCIE_BACKGROUND_INDEX``)
+BACKGROUND_INDEX: list[forked.Job] = []
+
+
+def wait_background_index(stop: bool = False) -> bool | None:
+    """Wait for the search index built in the background (``stop``: kill it, the build failed):
+    True when it was built, False when it failed, None when none was started."""
+    if not BACKGROUND_INDEX:
+        return None
+    ok = True
+    while BACKGROUND_INDEX:
+        job = BACKGROUND_INDEX.pop()
+        if stop:
+            job.stop()
+        else:
+            ok = job.wait() and ok
+    return ok
 
 
 def wait_background_exports(stop: bool = False) -> bool:
