@@ -203,3 +203,43 @@ def test_a_rebuilt_lot_is_copied_over_the_old_one_file_by_file(tmp_path):
          "pagefind-entry.json": b"{2}"}
     assert kept.stat().st_mtime_ns == 1_000_000_000        # not rewritten
     assert not (old / "filter").exists()
+
+
+def test_lots_are_indexed_one_at_a_time_until_the_limit_is_raised():
+    """``associe build`` indexes while the other pages are still being rendered: one Pagefind at a
+    time (memory), then ``PARALLEL_LOTS`` once the pages are written."""
+    import threading
+    import time
+
+    slots = indexing._Slots(limit=1)
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    def run() -> None:
+        with slots.slot():
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.05)
+            with lock:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1
+    slots.set_limit(2)
+    started = threading.Barrier(2, timeout=5)
+
+    def together() -> None:
+        with slots.slot():
+            started.wait()        # both inside at once, or the barrier times out
+
+    threads = [threading.Thread(target=together) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not started.broken

@@ -47,6 +47,7 @@ the search page loads and every search honestly finds nothing.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import gzip
 import hashlib
@@ -58,6 +59,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +79,38 @@ PARALLEL_LOTS = 2          # Pagefind runs at once (the build machine has 2 core
 MAIN_FILES = ("pagefind.js", "pagefind-ui.js", "pagefind-entry.json", f"wasm.{LANGUAGE}.pagefind")
 LOT_KEEP = ("pagefind-entry.json", "fragment", "index", "filter")      # plus pagefind.*.pf_meta
 BUNDLE_DATA_DIRS = ("fragment", "index", "filter")
+
+
+class _Slots:
+    """How many lots Pagefind indexes at once (``limit``, at most ``PARALLEL_LOTS``): each Pagefind
+    run holds a few hundred MB. ``associe build`` indexes while the other pages are still being
+    written, one lot at a time, then raises the limit (``set_limit``) once they are."""
+
+    def __init__(self, limit: int = PARALLEL_LOTS):
+        self.limit = limit
+        self._busy = 0
+        self._changed = threading.Condition()
+
+    def set_limit(self, limit: int) -> None:
+        with self._changed:
+            self.limit = limit
+            self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def slot(self):
+        with self._changed:
+            while self._busy >= max(1, self.limit):
+                self._changed.wait()
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._busy -= 1
+                self._changed.notify_all()
+
+
+SLOTS = _Slots()
 
 
 class SearchIndexError(RuntimeError):
@@ -153,14 +187,14 @@ def build_search_index(output_dir: Path) -> None:
                 (bundle / MANIFEST).unlink(missing_ok=True)
             jobs.append(pool.submit(function, *args))
 
-        if main_todo:
+        if main_todo:        # the main bundle is one page: no slot
             submit(_build_main, bundle, Path(staging))
         for group in LOT_GROUPS:
             for lot in plan_lots({folder: _staged_folder(output_dir, folder) for folder in group}, version):
                 lots.append(lot)
                 if kept.get(lot.name) != lot.fingerprint or not (bundle / lot.name / "pagefind-entry.json").is_file():
                     rebuilt.add(lot.name)
-                    submit(_build_lot, lot, bundle, Path(staging))
+                    submit(_build_lot_in_slot, lot, bundle, Path(staging))
         # what no lot of this build owns (its lot's folder, or the temporary folder of a lot being
         # indexed): lots of an earlier build, or left by a build stopped half-way
         owned = {lot.name for lot in lots} | {f".{name}.tmp" for name in rebuilt} | set(BUNDLE_DATA_DIRS)
@@ -396,6 +430,11 @@ def _build_main(bundle: Path, staging: Path) -> None:
             shutil.rmtree(path)
     for path in sorted(target.iterdir()):
         shutil.move(str(path), str(bundle / path.name))
+
+
+def _build_lot_in_slot(lot: Lot, bundle: Path, staging: Path) -> None:
+    with SLOTS.slot():
+        _build_lot(lot, bundle, staging)
 
 
 def _build_lot(lot: Lot, bundle: Path, staging: Path) -> None:

@@ -37,6 +37,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import traceback
 import unicodedata
 from collections import defaultdict
@@ -1273,8 +1274,19 @@ class AssocieGenerator(Generator):
         if not self.settings.get("ASSOCIE_BACKGROUND_INDEX") or indexing is None:
             return
         output = Path(self.output_path)
+        # one lot at a time while the render workers run (memory), all of them once this
+        # process writes to ``rendered`` (``wait_background_index``)
+        waiting, rendered = os.pipe()
 
         def index() -> bool:
+            os.close(rendered)
+            indexing.SLOTS.set_limit(1)
+
+            def raise_limit() -> None:
+                os.read(waiting, 1)            # a byte, or the end of the pipe if this process's parent died
+                indexing.SLOTS.set_limit(indexing.PARALLEL_LOTS)
+
+            threading.Thread(target=raise_limit, daemon=True).start()
             try:
                 indexing.build_search_index(output)
             except Exception as error:  # noqa: BLE001 - reported here, the parent fails the build
@@ -1283,16 +1295,20 @@ class AssocieGenerator(Generator):
             return True
 
         job = forked.start(index)
-        if job is not None:
-            BACKGROUND_INDEX.append(job)
+        os.close(waiting)
+        if job is None:
+            os.close(rendered)
+        else:
+            BACKGROUND_INDEX.append((job, rendered))
 
 
 #: folders of the pages the search index reads (``associe.indexing.ENTRY_FOLDERS``)
 SEARCHED_FOLDERS = frozenset(KIND_FOLDER.values())
 #: exports being written by a forked process (``ASSOCIE_BACKGROUND_EXPORTS``)
 BACKGROUND_EXPORTS: list[forked.Job] = []
-#: the search index being built by a forked process (``ASSOCIE_BACKGROUND_INDEX``)
-BACKGROUND_INDEX: list[forked.Job] = []
+#: the search index being built by a forked process (``ASSOCIE_BACKGROUND_INDEX``), with the pipe
+#: that tells it the pages are all written
+BACKGROUND_INDEX: list[tuple[forked.Job, int]] = []
 
 
 def wait_background_index(stop: bool = False) -> bool | None:
@@ -1302,11 +1318,18 @@ def wait_background_index(stop: bool = False) -> bool | None:
         return None
     ok = True
     while BACKGROUND_INDEX:
-        job = BACKGROUND_INDEX.pop()
-        if stop:
-            job.stop()
-        else:
-            ok = job.wait() and ok
+        job, rendered = BACKGROUND_INDEX.pop()
+        try:
+            if stop:
+                job.stop()
+            else:
+                try:
+                    os.write(rendered, b"\n")     # every page is written: Pagefind may run twice at once
+                except OSError:                   # the process already ended
+                    pass
+                ok = job.wait() and ok
+        finally:
+            os.close(rendered)
     return ok
 
 
