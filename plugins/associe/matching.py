@@ -40,7 +40,7 @@ import time
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from . import forked
 from .records import Entry
@@ -289,19 +289,24 @@ def _runs(text: str) -> list[bytes] | None:
     return text.encode("utf-8", "surrogatepass").translate(_ASCII_WORD_BYTES).split()
 
 
+def _read_runs(runs: list[bytes], cache: dict[bytes, tuple], read: Callable[[str], list]) -> list[tuple]:
+    """``tuple(read(run))`` for each run, from ``cache`` (filled, up to 500,000 runs)."""
+    found = list(map(cache.get, runs))
+    if None in found:
+        for position, run in enumerate(runs):
+            if found[position] is None:
+                got = tuple(read(run.decode("utf-8", "surrogatepass")))
+                if len(cache) < 500_000:
+                    cache[run] = got
+                found[position] = got
+    return found
+
+
 def _fast_terms(text: str) -> list[tuple[str, ...]]:
     runs = _runs(text)
     if runs is None:
         return [tuple(_terms(text))]
-    found = list(map(_run_cache.get, runs))
-    if None in found:
-        for position, run in enumerate(runs):
-            if found[position] is None:
-                got = tuple(_terms(run.decode("utf-8", "surrogatepass")))
-                if len(_run_cache) < 500_000:
-                    _run_cache[run] = got
-                found[position] = got
-    return found
+    return _read_runs(runs, _run_cache, _terms)
 
 
 _run_words: dict[bytes, tuple[tuple[str, str], ...]] = {}
@@ -316,15 +321,7 @@ def written_forms(entry: Entry) -> dict[str, str]:
         if runs is None:
             pairs.extend(words(text))
             continue
-        found = list(map(_run_words.get, runs))
-        if None in found:
-            for position, run in enumerate(runs):
-                if found[position] is None:
-                    got = tuple(words(run.decode("utf-8", "surrogatepass")))
-                    if len(_run_words) < 500_000:
-                        _run_words[run] = got
-                    found[position] = got
-        pairs.extend(itertools.chain.from_iterable(found))
+        pairs.extend(itertools.chain.from_iterable(_read_runs(runs, _run_words, words)))
     return dict(reversed(pairs))   # the first word of each term wins
 
 
