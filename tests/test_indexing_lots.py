@@ -243,3 +243,35 @@ def test_lots_are_indexed_one_at_a_time_until_the_limit_is_raised():
     for thread in threads:
         thread.join()
     assert not started.broken
+
+
+def test_a_large_lot_is_indexed_alone():
+    """Two lots of more than LARGE_LOT pages never run at once (memory at 50,000 entries); a large
+    lot still starts when nothing else runs, even under a limit of one."""
+    import threading
+    import time
+
+    slots = indexing._Slots(limit=2)
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    def run(weight: int) -> None:
+        with slots.slot(weight):
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.05)
+            with lock:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=run, args=(weight,)) for weight in (2, 1, 2, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert most[0] == 1 and not any(thread.is_alive() for thread in threads)
+    slots.set_limit(1)
+    done = threading.Thread(target=run, args=(2,))
+    done.start()
+    done.join(timeout=5)
+    assert not done.is_alive()

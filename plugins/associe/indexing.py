@@ -75,6 +75,7 @@ LOT_GROUPS = (("besoins",), ("offres",), ("exemples", "organisations"))
 LOT_PAGES = 10_000        # a group with more pages is split into ceil(pages / LOT_PAGES) lots
 STAGING_FORMAT = 1        # bump when the staged HTML changes: every lot is then rebuilt
 TIMEOUT_S = 1800
+LARGE_LOT = LOT_PAGES // 2  # a lot of more pages is indexed alone (memory, see _Slots)
 PARALLEL_LOTS = 2          # Pagefind runs at once (the build machine has 2 cores)
 MAIN_FILES = ("pagefind.js", "pagefind-ui.js", "pagefind-entry.json", f"wasm.{LANGUAGE}.pagefind")
 LOT_KEEP = ("pagefind-entry.json", "fragment", "index", "filter")      # plus pagefind.*.pf_meta
@@ -83,8 +84,10 @@ BUNDLE_DATA_DIRS = ("fragment", "index", "filter")
 
 class _Slots:
     """How many lots Pagefind indexes at once (``limit``, at most ``PARALLEL_LOTS``): each Pagefind
-    run holds a few hundred MB. ``associe build`` indexes while the other pages are still being
-    written, one lot at a time, then raises the limit (``set_limit``) once they are."""
+    run holds a few hundred MB (≈ 80 KB per page). ``associe build`` indexes while the other pages
+    are still being written, one lot at a time, then raises the limit (``set_limit``) once they
+    are. A lot of more than ``LARGE_LOT`` pages takes two slots (``slot(2)``): it runs alone (at
+    50,000 entries, two such lots at once took the build over 3 GB)."""
 
     def __init__(self, limit: int = PARALLEL_LOTS):
         self.limit = limit
@@ -97,16 +100,17 @@ class _Slots:
             self._changed.notify_all()
 
     @contextlib.contextmanager
-    def slot(self):
+    def slot(self, weight: int = 1):
+        """Wait until nothing runs, or until ``weight`` more slots fit under the limit."""
         with self._changed:
-            while self._busy >= max(1, self.limit):
+            while self._busy and self._busy + weight > self.limit:
                 self._changed.wait()
-            self._busy += 1
+            self._busy += weight
         try:
             yield
         finally:
             with self._changed:
-                self._busy -= 1
+                self._busy -= weight
                 self._changed.notify_all()
 
 
@@ -433,7 +437,7 @@ def _build_main(bundle: Path, staging: Path) -> None:
 
 
 def _build_lot_in_slot(lot: Lot, bundle: Path, staging: Path) -> None:
-    with SLOTS.slot():
+    with SLOTS.slot(2 if len(lot.pages) > LARGE_LOT else 1):
         _build_lot(lot, bundle, staging)
 
 
