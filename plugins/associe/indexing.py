@@ -25,7 +25,8 @@ How the work is kept small (issue #6):
 * **Several bundles, merged in the browser.** The pages are split into lots: needs, offers, and examples
   with organisations (``LOT_GROUPS``), a group of more than ``LOT_PAGES`` pages being split
   again by a stable hash of the page's URL. Each lot is a Pagefind bundle of its own in ``pagefind/<lot>/`` (index, fragments and
-  filters only), run one after another, so Pagefind's memory is that of the largest lot. The
+  filters only), at most two at once and a lot of more than ``LARGE_LOT`` pages alone (``_Slots``),
+  so Pagefind's memory stays that of one large lot. The
   main bundle ``pagefind/`` (Pagefind's JavaScript and WebAssembly, and one placeholder page
   made of a single word nobody types) never depends on the content; ``recherche.js`` reads the
   list of lots in ``pagefind/associe-lots.json`` and merges them (Pagefind's ``mergeIndex``).
