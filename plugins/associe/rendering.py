@@ -801,7 +801,7 @@ class AssocieGenerator(Generator):
             shared = {name: self.model.shared_state(name) for name in {page["template"] for page in pages}}
             # the pages of entries and communes (many, small) in one group, the others (listings,
             # territories, gap reports, kits: fewer, larger) in another: computed at once on 2 cores
-            keys = keys_in_two(lambda: KeyMaker(maker.base, self.model.fingerprint, Entry, Territory, skip=(SiteModel, Paths)), pages, lambda page: shared[page["template"]],
+            keys = keys_in_two(lambda: self._key_maker(maker.base), pages, lambda page: shared[page["template"]],
                                first=lambda page: page["template"] in ENTRY_LIKE_TEMPLATES,
                                parallel=int(self.settings.get("ASSOCIE_RENDER_WORKERS") or 1) > 1)
             todo = [i for i in todo if not manifest.unchanged(files[i], keys[i])]
@@ -877,10 +877,11 @@ class AssocieGenerator(Generator):
         cache = self.settings.get("ASSOCIE_CACHE_PATH")
         return Manifest(Path(cache), Path(self.output_path)).load() if cache else None
 
-    def _key_maker(self) -> KeyMaker:
+    def _key_maker(self, base: bytes | None = None) -> KeyMaker:
+        """A ``KeyMaker`` of this site's pages (``base``: the build key, computed if not given)."""
         assert self.model is not None and self.site is not None
-        theme = self.settings.get("THEME") or "theme"
-        base = build_key(self.settings, self.site.build_date, theme)
+        if base is None:
+            base = build_key(self.settings, self.site.build_date, self.settings.get("THEME") or "theme")
         return KeyMaker(base, self.model.fingerprint, Entry, Territory, skip=(SiteModel, Paths))
 
     def _other_files(self) -> dict[str, list[str]]:
