@@ -205,18 +205,17 @@ def test_a_rebuilt_lot_is_copied_over_the_old_one_file_by_file(tmp_path):
     assert not (old / "filter").exists()
 
 
-def test_lots_are_indexed_one_at_a_time_until_the_limit_is_raised():
-    """``associe build`` indexes while the other pages are still being rendered: one Pagefind at a
-    time (memory), then ``PARALLEL_LOTS`` once the pages are written."""
+def most_at_once(slots, weights: list[int]) -> int:
+    """Run a lot of each weight at once under ``slots`` (each holding its slot 50 ms); the most
+    that were inside together."""
     import threading
     import time
 
-    slots = indexing._Slots(limit=1)
     inside, most = [0], [0]
     lock = threading.Lock()
 
-    def run() -> None:
-        with slots.slot():
+    def run(weight: int) -> None:
+        with slots.slot(weight):
             with lock:
                 inside[0] += 1
                 most[0] = max(most[0], inside[0])
@@ -224,12 +223,22 @@ def test_lots_are_indexed_one_at_a_time_until_the_limit_is_raised():
             with lock:
                 inside[0] -= 1
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
+    threads = [threading.Thread(target=run, args=(weight,)) for weight in weights]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
-    assert most[0] == 1
+        thread.join(timeout=5)
+    assert not any(thread.is_alive() for thread in threads)
+    return most[0]
+
+
+def test_lots_are_indexed_one_at_a_time_until_the_limit_is_raised():
+    """``associe build`` indexes while the other pages are still being rendered: one Pagefind at a
+    time (memory), then ``PARALLEL_LOTS`` once the pages are written."""
+    import threading
+
+    slots = indexing._Slots(limit=1)
+    assert most_at_once(slots, [1, 1, 1, 1]) == 1
     slots.set_limit(2)
     started = threading.Barrier(2, timeout=5)
 
@@ -248,30 +257,7 @@ def test_lots_are_indexed_one_at_a_time_until_the_limit_is_raised():
 def test_a_large_lot_is_indexed_alone():
     """Two lots of more than LARGE_LOT pages never run at once (memory at 50,000 entries); a large
     lot still starts when nothing else runs, even under a limit of one."""
-    import threading
-    import time
-
     slots = indexing._Slots(limit=2)
-    inside, most = [0], [0]
-    lock = threading.Lock()
-
-    def run(weight: int) -> None:
-        with slots.slot(weight):
-            with lock:
-                inside[0] += 1
-                most[0] = max(most[0], inside[0])
-            time.sleep(0.05)
-            with lock:
-                inside[0] -= 1
-
-    threads = [threading.Thread(target=run, args=(weight,)) for weight in (2, 1, 2, 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=5)
-    assert most[0] == 1 and not any(thread.is_alive() for thread in threads)
+    assert most_at_once(slots, [2, 1, 2, 2]) == 1
     slots.set_limit(1)
-    done = threading.Thread(target=run, args=(2,))
-    done.start()
-    done.join(timeout=5)
-    assert not done.is_alive()
+    assert most_at_once(slots, [2]) == 1
