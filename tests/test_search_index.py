@@ -236,3 +236,11 @@ def test_a_rebuild_does_not_index_the_page_of_a_removed_entry(tmp_path):
                       search_index=True, extra_settings=settings) == 0
     assert set(fragments(output)) == (LISTED | ORGANISATIONS) - {"/besoins/outils-jardin-beaune/"}
     assert not (output / "besoins" / "outils-jardin-beaune").exists()
+
+
+def test_the_pages_rendered_before_the_index_are_the_pages_it_reads():
+    """The render writes the folders the index reads first, then starts the index: both lists
+    must name the same folders, or the index would read pages not written yet."""
+    from associe import rendering
+
+    assert rendering.SEARCHED_FOLDERS == set(indexing.ENTRY_FOLDERS)

@@ -181,8 +181,8 @@ def build_search_index(output_dir: Path) -> None:
             concurrent.futures.ThreadPoolExecutor(max_workers=PARALLEL_LOTS) as pool:
         # Pagefind runs as another program and keeps one core busy only part of the time: two runs
         # at once use both cores, and each lot starts as soon as its pages are read (the next
-        # group's pages are read meanwhile). The lots are independent folders; the peak is that
-        # of the two largest lots.
+        # group's pages are read meanwhile). The lots are independent folders; ``SLOTS`` keeps a
+        # large lot alone, so the peak is that of one large lot or of two small ones.
         jobs: list[concurrent.futures.Future] = []
 
         def submit(function, *args) -> None:

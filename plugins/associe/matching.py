@@ -154,14 +154,6 @@ class MatchResult:
     valid: int = 0                            # pairs that passed every hard condition
 
 
-# ------------------------------------------------------------------ dates and French formatting
-def is_open_on(entry: Entry, build_date: dt.date) -> bool:
-    """Status ouvert/en_cours and ``date_publication <= build_date <= valable_jusqu_au``."""
-    published, until = to_date(entry.get("date_publication")), to_date(entry.get("valable_jusqu_au"))
-    return (entry.get("statut") in OPEN_STATUSES and published is not None and until is not None
-            and published <= build_date <= until)
-
-
 # ------------------------------------------------------------------ French text
 STOP_WORDS = frozenset("""
 a ai aie aient aies ait afin ainsi alors apres au aucun aucune aupres auquel aussi autre autres aux auxquels avaient avais
@@ -403,7 +395,8 @@ def _day_number(value: Any, cache: dict[Any, int | None]) -> int | None:
 
 
 def _prepare(entries: list[Entry], build_date: dt.date) -> list[_Item]:
-    """The open entries with a place (``is_open_on``), sorted by id, as flat ``_Item``s."""
+    """The entries with a place that are open on ``build_date`` (status ouvert or en_cours, and
+    ``date_publication <= build_date <= valable_jusqu_au``), sorted by id, as flat ``_Item``s."""
     items = []
     today = build_date.toordinal()
     days: dict[Any, int | None] = {}

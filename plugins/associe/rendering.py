@@ -1260,7 +1260,7 @@ class AssocieGenerator(Generator):
 
             job = forked.start(write)
             if job is not None:
-                BACKGROUND_EXPORTS.append(job)
+                BACKGROUND_EXPORTS.append((job, None))
                 return
         exports.write_exports(self.site, self.output_path, self.settings)
 
@@ -1306,45 +1306,44 @@ class AssocieGenerator(Generator):
 #: folders of the pages the search index reads (``associe.indexing.ENTRY_FOLDERS``)
 SEARCHED_FOLDERS = frozenset(KIND_FOLDER.values())
 #: exports being written by a forked process (``ASSOCIE_BACKGROUND_EXPORTS``)
-BACKGROUND_EXPORTS: list[forked.Job] = []
+BACKGROUND_EXPORTS: list[tuple[forked.Job, int | None]] = []
 #: the search index being built by a forked process (``ASSOCIE_BACKGROUND_INDEX``), with the pipe
-#: that tells it the pages are all written
-BACKGROUND_INDEX: list[tuple[forked.Job, int]] = []
+#: that tells it the pages are all written (a lot of Pagefind may then run beside another)
+BACKGROUND_INDEX: list[tuple[forked.Job, int | None]] = []
+
+
+def _finish(jobs: list[tuple[forked.Job, int | None]], stop: bool) -> bool:
+    """Wait for each job (``stop``: kill it, the build failed), first writing a byte to its pipe
+    if it has one; True when they all ended well."""
+    ok = True
+    while jobs:
+        job, pipe = jobs.pop()
+        try:
+            if stop:
+                job.stop()
+                continue
+            if pipe is not None:
+                try:
+                    os.write(pipe, b"\n")
+                except OSError:              # the process already ended
+                    pass
+            ok = job.wait() and ok
+        finally:
+            if pipe is not None:
+                os.close(pipe)
+    return ok
 
 
 def wait_background_index(stop: bool = False) -> bool | None:
     """Wait for the search index built in the background (``stop``: kill it, the build failed):
     True when it was built, False when it failed, None when none was started."""
-    if not BACKGROUND_INDEX:
-        return None
-    ok = True
-    while BACKGROUND_INDEX:
-        job, rendered = BACKGROUND_INDEX.pop()
-        try:
-            if stop:
-                job.stop()
-            else:
-                try:
-                    os.write(rendered, b"\n")     # every page is written: Pagefind may run twice at once
-                except OSError:                   # the process already ended
-                    pass
-                ok = job.wait() and ok
-        finally:
-            os.close(rendered)
-    return ok
+    return _finish(BACKGROUND_INDEX, stop) if BACKGROUND_INDEX else None
 
 
 def wait_background_exports(stop: bool = False) -> bool:
     """Wait for the exports written in the background (``stop``: kill them, the build failed);
     True when there were none or they were all written without error."""
-    ok = True
-    while BACKGROUND_EXPORTS:
-        job = BACKGROUND_EXPORTS.pop()
-        if stop:
-            job.stop()
-        else:
-            ok = job.wait() and ok
-    return ok
+    return _finish(BACKGROUND_EXPORTS, stop)
 
 
 def keep_output(settings: dict) -> bool:
