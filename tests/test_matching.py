@@ -475,15 +475,20 @@ def test_matching_benchmark_last_line():
     assert re.fullmatch(r"matching_s=\d+\.\d\d peak_mb=\d+", done.stdout.strip().splitlines()[-1])
 
 
-def test_fast_scan_equals_the_readable_definition():
-    """``_Scorer.scan`` inlines the conditions and the score parts for speed; ``_Scorer.reference``
-    applies them one by one, as documented. Both must agree on every pair."""
+def _items_for_the_rules(seed: int, many_thematics: bool = False):
     from associe import matching as m
 
-    directory = _synthetic(13, 300)
+    directory = _synthetic(seed, 300)
     needs, offers = directory.needs(), directory.offers()
     for entry in needs[:10] + offers[:10]:
         entry.place = dataclasses.replace(entry.place, lat=None, lon=None)
+    for entry in needs[10:14] + offers[10:14]:      # no organisation: never "the same one"
+        entry.data.pop("organisation", None)
+    for entry in needs[::7] + offers[::5]:   # real entries among the (fictitious) synthetic ones
+        entry.data["fictif"] = False
+    if many_thematics:      # more thematics than bits in a mask: counted by the Python path
+        for position, entry in enumerate(needs + offers):
+            entry.data["thematiques"] = list(entry.data.get("thematiques") or ()) + [f"t{position % 97}"]
     day = dt.date(2026, 11, 24)
     settings = MatchSettings(min_score=0.0, departement_points={})
     need_items, offer_items = m._prepare(needs, day), m._prepare(offers, day)
@@ -491,17 +496,52 @@ def test_fast_scan_equals_the_readable_definition():
     vectors = m.tfidf_vectors([m.terms(i.entry) for i in need_items + offer_items], settings.max_text_terms)
     for item, vec in zip(need_items + offer_items, vectors):
         item.vec = vec
-    scorer = m._Scorer(settings)
+    return need_items, offer_items, m._Scorer(settings)
+
+
+@pytest.mark.parametrize("seed, many_thematics", [(13, False), (14, True)])
+def test_pair_rules_on_columns_equal_the_readable_definition(seed, many_thematics):
+    """``pair_scores.PairRules.judge`` applies the conditions and the score parts to whole columns
+    of pairs; ``_Scorer.reference`` applies them one pair at a time, as documented. Judged all at
+    once (every need with every offer, compatible or not), they agree on every pair."""
+    import numpy as np
+
+    from associe import pair_scores
+
+    need_items, offer_items, scorer = _items_for_the_rules(seed, many_thematics)
+    codes = pair_scores.FieldCodes()
+    rules = pair_scores.PairRules(scorer, codes, pair_scores.Columns(need_items, codes),
+                                  pair_scores.Columns(offer_items, codes), 6371.0088)
+    assert (rules.needs.theme_mask is None) == many_thematics
+    need_rows = np.repeat(np.arange(len(need_items)), len(offer_items))
+    offer_rows = np.tile(np.arange(len(offer_items)), len(need_items))
+    ni, oi, scores, distances = rules.judge(need_rows, offer_rows)
+    judged = {(n, o): (score, d) for n, o, score, d in zip(ni.tolist(), oi.tolist(), scores, distances)}
     agreed = 0
     for n in need_items:
         for o in offer_items:
-            fast, slow = scorer.evaluate(n, o), scorer.reference(n, o)
+            slow = scorer.reference(n, o)
+            fast = judged.get((n.rank, o.rank))
             assert (fast is None) == (slow is None), (n.id, o.id)
             if fast is not None:
                 assert fast[0] == pytest.approx(slow[0], abs=2e-6)
-                assert fast[1] == slow[1] or fast[1] == pytest.approx(slow[1], rel=1e-9)
+                assert (fast[1] is None) == (slow[1] is None)
+                assert fast[1] is None or fast[1] == pytest.approx(slow[1], rel=1e-9)
+                assert scorer.evaluate(n, o) == fast     # one pair alone: the same answer
                 agreed += 1
     assert agreed > 40
+    assert any(d is None for d in distances) and any(d is not None for d in distances)
+
+
+def test_codes_pair_values_as_equality_does():
+    from associe.pair_scores import Codes
+
+    places = Codes()                 # a missing place equals nothing
+    assert places(None) == -1 and places("21") == places("21") != places("25") >= 0
+    categories = Codes(none_code=None)   # two entries without catégorie share it
+    assert categories(None) == categories(None) >= 0
+    assert categories(["liste"]) == categories(["liste"]) != categories(["autre"])   # unhashable
+    assert list(places.column(["25", None, "21"])) == [places("25"), -1, places("21")]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the second process uses os.fork (Linux only)")

@@ -23,7 +23,9 @@ for radius and commune reaches, département / région / all for wider reaches �
 looks up whichever of two candidate sets is smaller: the offers *placed* inside its own reach,
 or the offers whose *reach* covers its place. Both are supersets of the valid pairs, so the
 exact checks that follow give the same result as a brute-force comparison
-(``match_all_pairs``, kept as the reference for tests).
+(``match_all_pairs``, kept as the reference for tests). The checks and the score are applied to
+whole columns of candidate pairs at once (``pair_scores``, numpy); ``_Scorer.reference`` is their
+readable definition, one pair at a time.
 
 Deterministic: entries are processed in id order, ties are broken by ids, no randomness, and
 no set or dict iteration order reaches the output.
@@ -42,7 +44,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
-from . import forked
+import numpy as np
+
+from . import forked, pair_scores
+from .pair_scores import cosine
 from .records import Entry
 from .vocabulary import label
 from .dates import MONTHS, french_date, to_date  # noqa: F401 - re-exported
@@ -103,7 +108,7 @@ class MatchSettings:
     max_text_terms: int = 40                    # heaviest terms kept per text (bounds the cost of long texts)
     cell_degrees: float = 0.5                   # grid cell size for spatial blocking
     workers: int = 2                            # processes for the scoring step (Linux, os.fork); 1: one
-    parallel_threshold: int = 2000              # below this many open needs, stay in one process
+    parallel_threshold: int = 2000              # below this many open entries (or pairs to explain), stay in one process
     exclude_same_organisation: bool = True
     mix_fictitious: bool = False                # False: a real entry is never paired with a fictitious one
     compatible_types: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(COMPATIBLE_TYPES))
@@ -281,7 +286,7 @@ def _runs(text: str) -> list[bytes] | None:
     return text.encode("utf-8", "surrogatepass").translate(_ASCII_WORD_BYTES).split()
 
 
-def _read_runs(runs: list[bytes], cache: dict[bytes, tuple], read: Callable[[str], list]) -> list[tuple]:
+def _read_runs(runs: list[bytes], cache: dict[bytes, tuple], read: Callable[[str], list]) -> list[int]:
     """``tuple(read(run))`` for each run, from ``cache`` (filled, up to 500,000 runs)."""
     found = list(map(cache.get, runs))
     if None in found:
@@ -348,16 +353,6 @@ def tfidf_of_counts(counted: list[Counter[str]], max_terms: int = 0) -> list[dic
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         vectors.append({term: v / norm for term, v in vec.items()})
     return vectors
-
-
-def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    total = 0.0
-    for term, value in a.items():
-        if term in b:
-            total += value * b[term]
-    return total
 
 
 # ------------------------------------------------------------------ quantities
@@ -519,13 +514,18 @@ class _Scorer:
         return False
 
     def evaluate(self, need: _Item, offer: _Item) -> tuple[float, float | None] | None:
-        """(score, distance) when every hard condition holds, else None (through the fast ``scan``)."""
-        found = self.scan(need, (_row(offer),))
-        return (found[0][0], found[0][2]) if found else None
+        """(score, distance) when every hard condition holds, else None, computed as ``match``
+        does (``pair_scores.PairRules``, on columns of one row each)."""
+        codes = pair_scores.FieldCodes()
+        rules = pair_scores.PairRules(self, codes, pair_scores.Columns([need], codes),
+                                      pair_scores.Columns([offer], codes), EARTH_RADIUS_KM)
+        _, _, scores, distances = rules.judge(np.zeros(1, dtype=np.intp), np.zeros(1, dtype=np.intp))
+        return (scores[0], distances[0]) if scores else None
 
     def reference(self, need: _Item, offer: _Item) -> tuple[float, float | None] | None:
         """The readable definition of ``evaluate``, one condition and one part at a time; the
-        tests check that ``scan`` (its inlined form) always gives the same answer."""
+        tests check that ``pair_scores`` (the same rules on whole columns) always gives the same
+        answer."""
         s = self.s
         if not self.compatible(need, offer):
             return None
@@ -544,114 +544,6 @@ class _Scorer:
                  + self.w_quantity * self.quantity_part(need, offer)
                  + self.w_exact * self.exact_part(need, offer))
         return (round(score, 6), d) if score >= s.min_score else None
-
-    def scan(self, need: _Item, offers: Iterable[tuple]) -> list[tuple[float, int, float | None]]:
-        """(score, offer rank, distance) of every offer (given as its ``_row``) that passes the
-        hard conditions with ``need``.
-
-        The hot loop of the matcher: the parts below are the methods ``*_part`` inlined, and each
-        offer is a flat tuple unpacked at once (much cheaper than reading its attributes)."""
-        s = self.s
-        types = self.types.get(need.type)
-        if types is None:
-            types = self.types[need.type] = frozenset(s.offer_types_for(need.type))
-        objets = self.objets.get(need.objet)
-        if objets is None:
-            objets = self.objets[need.objet] = frozenset(s.objets_for(need.objet))
-        same_org = need.org if s.exclude_same_organisation else None
-        check_fictif = not s.mix_fictitious
-        fictif = need.fictif
-        rlat, rlon, coslat = need.rlat, need.rlon, need.coslat
-        commune, dept, region, reach, radius = need.commune, need.dept, need.region, need.reach, need.radius
-        commune_km = s.commune_reach_km
-        limit = need.limit
-        vec, themes, ntheme, cat = need.vec, need.themes, len(need.themes), need.cat
-        start, until, qty = need.start, need.until, need.qty
-        w_distance, w_text, w_thematics = self.w_distance, self.w_text, self.w_thematics
-        w_categorie, w_dates, w_quantity, w_exact = self.w_categorie, self.w_dates, self.w_quantity, self.w_exact
-        need_type, need_objet = need.type, need.objet
-        half, unknown = s.distance_half_km, s.unknown_distance_score
-        text_scale = 1.0 / s.text_full_cosine if s.text_full_cosine > 0 else 0.0
-        min_score = s.min_score
-        sin, asin, sqrt, radius_earth2 = math.sin, math.asin, math.sqrt, 2.0 * EARTH_RADIUS_KM
-        found = []
-        for (o_type, o_objet, o_org, o_fictif, o_rlat, o_rlon, o_coslat, o_limit, o_reach, o_radius, o_dept,
-             o_commune, o_region, o_vec, o_ntheme, o_theme_set, o_cat, o_start, o_until, o_qty, o_rank) in offers:
-            if o_type not in types or o_objet not in objets:
-                continue
-            if same_org is not None and same_org == o_org:
-                continue
-            if check_fictif and fictif != o_fictif:
-                continue
-            # distance, then the reach of each side over the other's place
-            if rlat is None or o_rlat is None:
-                d = None
-            else:
-                dlat = o_rlat - rlat
-                # cheap bound first: the distance is at least R × |Δlatitude|
-                if (dlat if dlat > 0 else -dlat) * EARTH_RADIUS_KM > (limit if limit < o_limit else o_limit):
-                    continue
-                if dlat == 0.0 and rlon == o_rlon:
-                    d = 0.0
-                else:
-                    h = sin(dlat * 0.5) ** 2 + coslat * o_coslat * sin((o_rlon - rlon) * 0.5) ** 2
-                    d = radius_earth2 * asin(sqrt(h) if h < 1.0 else 1.0)
-            if o_reach == "rayon":
-                ok = (d <= o_radius) if d is not None else (o_dept is not None and o_dept == dept)
-            elif o_reach == "commune":
-                ok = (o_commune is not None and o_commune == commune) or (d is not None and d <= commune_km)
-            elif o_reach == "departement":
-                ok = o_dept is not None and o_dept == dept
-            elif o_reach == "region":
-                ok = o_region is not None and o_region == region
-            else:
-                ok = o_reach == "national"
-            if not ok:
-                continue
-            if reach == "rayon":
-                ok = (d <= radius) if d is not None else (dept is not None and dept == o_dept)
-            elif reach == "commune":
-                ok = (commune is not None and commune == o_commune) or (d is not None and d <= commune_km)
-            elif reach == "departement":
-                ok = dept is not None and dept == o_dept
-            elif reach == "region":
-                ok = region is not None and region == o_region
-            else:
-                ok = reach == "national"
-            if not ok:
-                continue
-            # the score: weighted mean of the parts
-            if commune is not None and commune == o_commune:
-                part = 1.0
-            elif d is None:
-                part = unknown
-            else:
-                part = half / (half + d)
-            score = w_distance * part
-            if w_text:
-                small, large = (vec, o_vec) if len(vec) <= len(o_vec) else (o_vec, vec)
-                dot = 0.0
-                for term, value in small.items():
-                    if term in large:
-                        dot += value * large[term]
-                dot *= text_scale
-                score += w_text * (dot if dot < 1.0 else 1.0)
-            if ntheme and o_ntheme:
-                score += w_thematics * 2.0 * len(o_theme_set.intersection(themes)) / (ntheme + o_ntheme)
-            if cat == o_cat:
-                score += w_categorie
-            if not (o_start > until or o_until < start):
-                score += w_dates if o_start <= start else w_dates * 0.6
-            if qty is None or o_qty is None or qty[1] != o_qty[1]:
-                score += w_quantity * 0.5
-            elif o_qty[0] >= qty[0]:
-                score += w_quantity
-            else:
-                score += w_quantity * (0.4 + 0.5 * o_qty[0] / qty[0])
-            score += w_exact * ((o_type == need_type) + (o_objet == need_objet)) * 0.5
-            if score >= min_score:
-                found.append((round(score, 6), o_rank, d))
-        return found
 
     # the parts, each in [0, 1]
     def distance_part(self, need: _Item, offer: _Item, d: float | None) -> float:
@@ -696,13 +588,6 @@ class _Scorer:
 
 
 # ------------------------------------------------------------------ spatial blocking
-def _row(item: _Item) -> tuple:
-    """The fields of an offer that ``_Scorer.scan`` reads, in the order it unpacks them."""
-    return (item.type, item.objet, item.org, item.fictif, item.rlat, item.rlon, item.coslat, item.limit, item.reach,
-            item.radius, item.dept, item.commune, item.region, item.vec, len(item.themes), item.theme_set, item.cat,
-            item.start, item.until, item.qty, item.rank)
-
-
 def _cell(item: _Item, size: float) -> tuple[int, int]:
     return (math.floor(item.lat / size), math.floor(item.lon / size))
 
@@ -727,38 +612,38 @@ class _OfferIndex:
                  "reach_cell", "reach_dept", "reach_region", "reach_national")
 
     def __init__(self):
-        self.all: list[tuple] = []
-        self.at_cell: dict[tuple[int, int], list[tuple]] = {}
-        self.at_dept: dict[str, list[tuple]] = {}
-        self.at_region: dict[str, list[tuple]] = {}
-        self.nopoint_dept: dict[str, list[tuple]] = {}
-        self.reach_cell: dict[tuple[int, int], list[tuple]] = {}
-        self.reach_dept: dict[str, list[tuple]] = {}
-        self.reach_region: dict[str, list[tuple]] = {}
-        self.reach_national: list[tuple] = []
+        self.all: list[int] = []
+        self.at_cell: dict[tuple[int, int], list[int]] = {}
+        self.at_dept: dict[str, list[int]] = {}
+        self.at_region: dict[str, list[int]] = {}
+        self.nopoint_dept: dict[str, list[int]] = {}
+        self.reach_cell: dict[tuple[int, int], list[int]] = {}
+        self.reach_dept: dict[str, list[int]] = {}
+        self.reach_region: dict[str, list[int]] = {}
+        self.reach_national: list[int] = []
 
     def add(self, offer: _Item, settings: MatchSettings) -> None:
         size = settings.cell_degrees
-        self.all.append(offer.row)
-        self.at_dept.setdefault(offer.dept, []).append(offer.row)
-        self.at_region.setdefault(offer.region, []).append(offer.row)
+        self.all.append(offer.rank)
+        self.at_dept.setdefault(offer.dept, []).append(offer.rank)
+        self.at_region.setdefault(offer.region, []).append(offer.rank)
         if offer.rlat is None:
-            self.nopoint_dept.setdefault(offer.dept, []).append(offer.row)
+            self.nopoint_dept.setdefault(offer.dept, []).append(offer.rank)
         else:
-            self.at_cell.setdefault(_cell(offer, size), []).append(offer.row)
+            self.at_cell.setdefault(_cell(offer, size), []).append(offer.rank)
         reach = offer.reach
         if reach == "national":
-            self.reach_national.append(offer.row)
+            self.reach_national.append(offer.rank)
         elif reach == "region":
-            self.reach_region.setdefault(offer.region, []).append(offer.row)
+            self.reach_region.setdefault(offer.region, []).append(offer.rank)
         elif reach == "departement" or (reach in ("rayon", "commune") and offer.rlat is None):
-            self.reach_dept.setdefault(offer.dept, []).append(offer.row)
+            self.reach_dept.setdefault(offer.dept, []).append(offer.rank)
         elif reach in ("rayon", "commune"):
             km = offer.radius if reach == "rayon" else settings.commune_reach_km
             for cell in _cells_within(offer, km, size):
-                self.reach_cell.setdefault(cell, []).append(offer.row)
+                self.reach_cell.setdefault(cell, []).append(offer.rank)
 
-    def placed_in_reach(self, need: _Item, cells: list[tuple[int, int]] | None) -> list[list[tuple]]:
+    def placed_in_reach(self, need: _Item, cells: list[tuple[int, int]] | None) -> list[list[int]]:
         """Offers whose place may be inside the need's reach."""
         reach = need.reach
         if reach == "national":
@@ -774,14 +659,14 @@ class _OfferIndex:
             groups.append(extra)
         return groups
 
-    def reaching(self, need: _Item, cell: tuple[int, int]) -> list[list[tuple]]:
+    def reaching(self, need: _Item, cell: tuple[int, int]) -> list[list[int]]:
         """Offers whose reach may cover the need's place (the need has a point)."""
         groups = [self.reach_cell.get(cell), self.reach_dept.get(need.dept),
                   self.reach_region.get(need.region), self.reach_national]
         return [g for g in groups if g]
 
 
-def _candidates(need: _Item, compatible: list[_OfferIndex], settings: MatchSettings) -> list[list[tuple]]:
+def _candidates(need: _Item, compatible: list[_OfferIndex], settings: MatchSettings) -> list[list[int]]:
     """Groups of offers to examine for ``need``: for each index of a compatible (type, objet)
     (``compatible``), the smaller of the offers placed inside the need's reach and the offers
     whose reach covers the need."""
@@ -791,7 +676,7 @@ def _candidates(need: _Item, compatible: list[_OfferIndex], settings: MatchSetti
         km = need.radius if need.reach == "rayon" else settings.commune_reach_km
         cells = _cells_within(need, km, size)
     own_cell = _cell(need, size) if need.rlat is not None else None
-    out: list[list[tuple]] = []
+    out: list[list[int]] = []
     for index in compatible:
         by_place = index.placed_in_reach(need, cells)
         if own_cell is not None:
@@ -814,9 +699,20 @@ def _in_two(function, settings: MatchSettings, size: int) -> list:
     ``settings.parallel_threshold`` (the build machine has 2 cores); ``[function(None)]`` (all of
     it in this process) otherwise. ``function(h)`` must compute its share from data both
     processes have, so that the result does not depend on the split."""
-    if settings.workers < 2 or size < max(2, settings.parallel_threshold) or not forked.can_fork():
+    if not _parallel(settings, size):
         return [function(None)]
     return list(forked.in_two(lambda: function(0), lambda: function(1)))
+
+
+def _parallel(settings: MatchSettings, size: int) -> bool:
+    """Give part of the work to a second process? (see ``_in_two``)"""
+    return settings.workers >= 2 and size >= max(2, settings.parallel_threshold) and forked.can_fork()
+
+
+def _at_once(here: Callable[[], Any], there: Callable[[], Any], settings: MatchSettings, size: int) -> tuple:
+    """``(here(), there())``, ``there()`` computed by a forked child process at the same time
+    when ``_parallel(settings, size)``, after ``here()`` in this process otherwise."""
+    return forked.in_two(here, there, parallel=_parallel(settings, size))
 
 
 def _halves(function, work: list, settings: MatchSettings) -> list:
@@ -851,10 +747,6 @@ class _Clock:
         self._last = now
 
 
-def _best_first(found: tuple[float, int, float | None]) -> tuple[float, int]:
-    return (-found[0], found[1])
-
-
 def match(needs: list[Entry], offers: list[Entry], build_date: dt.date,
           settings: MatchSettings | None = None) -> MatchResult:
     """Best ``k`` offers for every open need and best ``k`` needs for every open offer."""
@@ -885,142 +777,132 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
     clock = _Clock()
     LAST_CHILD_PRIVATE_MB[0] = 0.0
     k = max(0, settings.k)
-    mine: dict[str, Any] = {}
+    need_items = _prepare(needs, build_date)
+    offer_items = _prepare(offers, build_date)
+    _fill_points(need_items + offer_items, settings)
+    clock.lap("prepare")
+    scorer = _Scorer(settings)
+    codes = pair_scores.FieldCodes()
+    rules = pair_scores.PairRules(scorer, codes, pair_scores.Columns(need_items, codes),
+                                  pair_scores.Columns(offer_items, codes), EARTH_RADIUS_KM)
+    everything = need_items + offer_items
 
-    def side(half: int | None) -> tuple[int, int, dict, dict]:
-        """Everything up to the best pairs, for one half of the needs (``None``: all of them).
+    # The texts (a third of the work) are read here while a second process finds the candidate
+    # pairs and checks their hard conditions, which need no text (and sends back only arrays);
+    # the scores need both.
+    vectors, (examined, placed) = _at_once(
+        lambda: tfidf_of_counts([term_counts(item.entry) for item in everything], settings.max_text_terms),
+        lambda: _placed_pairs(need_items, offer_items, rules, settings, blocked), settings, len(everything))
+    for item, vec in zip(everything, vectors):
+        item.vec = vec
+    rules.set_vectors([item.vec for item in need_items], [item.vec for item in offer_items])
+    clock.lap("candidates_and_text")
+    pair_need, pair_offer, scores, distances = rules.score(placed)
+    pair_score = np.array(scores, dtype=np.float64)
+    valid = len(scores)
+    clock.lap("scores")
 
-        Each process prepares the entries and their texts itself (the same computation, at the
-        same time on the 2 cores) instead of sharing them from before the fork: cheaper than
-        copying every page the other process touches, and nothing to send but the results."""
-        need_items = _prepare(needs, build_date)
-        offer_items = _prepare(offers, build_date)
-        _fill_points(need_items + offer_items, settings)
-        clock.lap("prepare")
-        vectors = tfidf_of_counts([term_counts(i.entry) for i in need_items + offer_items], settings.max_text_terms)
-        for item, vec in zip(need_items + offer_items, vectors):
-            item.vec = vec
-        clock.lap("text")
-        for item in offer_items:
-            item.row = _row(item)
-        scorer = _Scorer(settings)
-
-        if blocked:
-            indexes: dict[tuple[str, str], _OfferIndex] = {}
-            for offer in offer_items:
-                index = indexes.get((offer.type, offer.objet))
-                if index is None:
-                    index = indexes[(offer.type, offer.objet)] = _OfferIndex()
-                index.add(offer, settings)
-
-            compatible: dict[tuple[str, str], list[_OfferIndex]] = {}
-
-            def candidates_of(need: _Item) -> list[list[tuple]]:
-                pools = compatible.get((need.type, need.objet))
-                if pools is None:
-                    pools = compatible[(need.type, need.objet)] = [
-                        indexes[(offer_type, objet)] for offer_type in settings.offer_types_for(need.type)
-                        for objet in settings.objets_for(need.objet) if (offer_type, objet) in indexes]
-                return _candidates(need, pools, settings)
-        else:
-            all_rows = [item.row for item in offer_items]
-
-            def candidates_of(need: _Item) -> list[list[tuple]]:
-                return [all_rows]
-
-        scan = scorer.scan
-        reasons = _Reasons(scorer, build_date)
-
-        def scan_needs(part: list[_Item]) -> tuple[int, int, dict, dict]:
-            """For these needs: candidates examined, valid pairs, each need's best k with the
-            reasons, and each offer's best k among these needs (min-heaps of (score, -need rank, d))."""
-            examined = valid = 0
-            best_for_need: dict[int, list[tuple[float, int, float | None, tuple[str, ...]]]] = {}
-            heaps: dict[int, list[tuple[float, int, float | None]]] = {}
-            heappush, heapreplace = heapq.heappush, heapq.heapreplace
-            for need in part:
-                groups = candidates_of(need)
-                if not groups:
-                    continue
-                examined += sum(map(len, groups))
-                found = scan(need, itertools.chain.from_iterable(groups)) if len(groups) > 1 else scan(need, groups[0])
-                if not found:
-                    continue
-                valid += len(found)
-                if not k:
-                    continue
-                neg_rank = -need.rank
-                for score, offer_rank, d in found:
-                    heap = heaps.get(offer_rank)
-                    if heap is None:
-                        heaps[offer_rank] = [(score, neg_rank, d)]
-                    elif len(heap) < k:
-                        heappush(heap, (score, neg_rank, d))
-                    elif score > heap[0][0] or (score == heap[0][0] and neg_rank > heap[0][1]):
-                        heapreplace(heap, (score, neg_rank, d))
-                found.sort(key=_best_first)
-                best_for_need[need.rank] = [(score, offer_rank, d, reasons.of(need, offer_items[offer_rank], d))
-                                            for score, offer_rank, d in found[:k]]
-            return examined, valid, best_for_need, heaps
-
-        if half != 1:
-            mine.update(need_items=need_items, offer_items=offer_items, reasons=reasons)
-        return scan_needs(need_items if half is None else need_items[half::2])
-
-    halves = _in_two(side, settings, len(needs))
-    need_items, offer_items, reasons = mine["need_items"], mine["offer_items"], mine["reasons"]
-    examined = valid = 0
-    best_for_need: dict[int, list[tuple[float, int, float | None]]] = {}
-    offer_heaps: dict[int, list[tuple[float, int, float | None]]] = {}   # best k of (score, -need rank, d)
-    why: dict[tuple[int, int], tuple[str, ...]] = {}
-    for part_examined, part_valid, part_best, part_heaps in halves:
-        examined += part_examined
-        valid += part_valid
-        for need_rank, best in part_best.items():
-            best_for_need[need_rank] = [(score, offer_rank, d) for score, offer_rank, d, _ in best]
-            for _, offer_rank, _, pair_reasons in best:
-                why[(need_rank, offer_rank)] = pair_reasons
-        for offer_rank, heap in part_heaps.items():   # the best k of two best-k sets: the best k overall
-            other = offer_heaps.get(offer_rank)
-            offer_heaps[offer_rank] = heap if other is None else sorted(other + heap, reverse=True)[:k]
-
-    clock.lap("scan")
-    # every kept pair once, with its reasons
-    kept: dict[tuple[int, int], tuple[float, float | None]] = {}
-    for need_rank, found in best_for_need.items():
-        for score, offer_rank, d in found:
-            kept[(need_rank, offer_rank)] = (score, d)
-    for offer_rank, heap in offer_heaps.items():
-        for score, neg_need_rank, d in heap:
-            kept[(-neg_need_rank, offer_rank)] = (score, d)
+    # the best k of every need (score, then offer rank) and of every offer (score, then need rank)
+    by_need = _first_k(pair_need, np.lexsort((pair_offer, -pair_score, pair_need)), k)
+    by_offer = _first_k(pair_offer, np.lexsort((pair_need, -pair_score, pair_offer)), k)
+    kept = np.union1d(by_need, by_offer).tolist()
     clock.lap("top_k")
-    ordered_pairs = sorted(kept)
-    offer_side = [pair for pair in ordered_pairs if pair not in why]   # kept only among an offer's best
+    reasons = _Reasons(scorer, build_date)
 
-    def explain(pair: tuple[int, int]) -> tuple[str, ...]:
-        return reasons.of(need_items[pair[0]], offer_items[pair[1]], kept[pair][1])
+    def explain(pairs: list[int]) -> list[tuple[str, ...]]:
+        return [reasons.of(need_items[pair_need[pair]], offer_items[pair_offer[pair]], distances[pair])
+                for pair in pairs]
 
-    why.update(zip(offer_side, _map(explain, offer_side, settings)))
+    # half of the needs (and all their pairs: the words of a need are read once) in each process
+    shares = [kept] if not _parallel(settings, len(kept)) else [
+        [pair for pair in kept if pair_need[pair] % 2 == half] for half in (0, 1)]
     suggestions = {}
-    for pair in ordered_pairs:
-        score, d = kept[pair]
-        suggestions[pair] = Suggestion(need_items[pair[0]].id, offer_items[pair[1]].id, score,
-                                       None if d is None else round(d, 1), why[pair])
-
+    for pair, why in zip(itertools.chain.from_iterable(shares),
+                         itertools.chain.from_iterable(_in_two(lambda h: explain(shares[h or 0]), settings, len(kept)))):
+        d = distances[pair]
+        suggestions[pair] = Suggestion(need_items[pair_need[pair]].id, offer_items[pair_offer[pair]].id,
+                                       scores[pair], None if d is None else round(d, 1), why)
     clock.lap("reasons")
     for_need = {need.id: [] for need in need_items}
-    for need_rank in sorted(best_for_need):
-        for_need[need_items[need_rank].id] = [suggestions[(need_rank, offer_rank)]
-                                              for _, offer_rank, _ in best_for_need[need_rank]]
+    for pair in by_need.tolist():
+        for_need[suggestions[pair].need_id].append(suggestions[pair])
     for_offer = {offer.id: [] for offer in offer_items}
-    for offer_rank in sorted(offer_heaps):
-        ordered = sorted(offer_heaps[offer_rank], key=lambda e: (-e[0], -e[1]))
-        for_offer[offer_items[offer_rank].id] = [suggestions[(-neg, offer_rank)] for _, neg, _ in ordered]
+    for pair in by_offer.tolist():
+        for_offer[suggestions[pair].offer_id].append(suggestions[pair])
     pairs = sorted(suggestions.values(), key=lambda s: (-s.score, s.need_id, s.offer_id))
     clock.lap("lists")
     LAST_TIMINGS.clear()
     LAST_TIMINGS.update(clock.laps)
     return MatchResult(for_need=for_need, for_offer=for_offer, pairs=pairs, candidates=examined, valid=valid)
+
+
+def _placed_pairs(need_items: list[_Item], offer_items: list[_Item], rules: pair_scores.PairRules,
+                  settings: MatchSettings, blocked: bool) -> tuple[int, pair_scores.Placed]:
+    """Candidates examined, and the candidate pairs that pass the hard conditions: offers drawn
+    by blocking (``blocked``) or every offer (the brute-force reference), checked by batches of
+    about ``_BATCH_PAIRS`` pairs (bounded memory) on columns."""
+    if blocked:
+        indexes: dict[tuple[str, str], _OfferIndex] = {}
+        for offer in offer_items:
+            index = indexes.get((offer.type, offer.objet))
+            if index is None:
+                index = indexes[(offer.type, offer.objet)] = _OfferIndex()
+            index.add(offer, settings)
+        compatible: dict[tuple[str, str], list[_OfferIndex]] = {}
+
+        def candidates_of(need: _Item) -> list[list[int]]:
+            pools = compatible.get((need.type, need.objet))
+            if pools is None:
+                pools = compatible[(need.type, need.objet)] = [
+                    indexes[(offer_type, objet)] for offer_type in settings.offer_types_for(need.type)
+                    for objet in settings.objets_for(need.objet) if (offer_type, objet) in indexes]
+            return _candidates(need, pools, settings)
+    else:
+        every_offer = list(range(len(offer_items)))
+
+        def candidates_of(need: _Item) -> list[list[int]]:
+            return [every_offer]
+
+    examined = 0
+    placed: list[pair_scores.Placed] = []
+    batch_needs: list[int] = []
+    batch_offers: list[int] = []
+    counts: list[int] = []
+
+    def check_batch() -> None:
+        if batch_offers:
+            rows = np.repeat(np.array(batch_needs, dtype=np.intp), counts)
+            placed.append(rules.conditions(rows, np.array(batch_offers, dtype=np.intp), known_compatible=blocked))
+        del batch_needs[:], batch_offers[:], counts[:]
+
+    extend = batch_offers.extend
+    for need in need_items:
+        before = len(batch_offers)
+        for group in candidates_of(need):
+            extend(group)
+        if len(batch_offers) > before:
+            batch_needs.append(need.rank)
+            counts.append(len(batch_offers) - before)
+            if len(batch_offers) >= _BATCH_PAIRS:
+                examined += len(batch_offers)
+                check_batch()
+    examined += len(batch_offers)
+    check_batch()
+    return examined, pair_scores.Placed.join(placed)
+
+
+#: candidate pairs judged at once (bounds the memory of the columns gathered for them)
+_BATCH_PAIRS = 100_000
+
+
+def _first_k(group: np.ndarray, order: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` positions of ``order`` within each run of equal ``group[order]`` values."""
+    if not len(order) or k <= 0:
+        return order[:0]
+    sorted_groups = group[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    first = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    return order[np.arange(len(order)) - first < k]
 
 
 # ------------------------------------------------------------------ reasons, in French
@@ -1059,7 +941,8 @@ class _Reasons:
         out = [self.place(need, offer, d), self._cached(("type", need.type, offer.type))]
         if need.objet != offer.objet:
             out.append(self._cached(("objet", need.objet, offer.objet)))
-        shared = tuple(t for t in need.themes if t in offer.theme_set)
+        theme_set = offer.theme_set
+        shared = tuple([t for t in need.themes if t in theme_set])
         if shared:
             out.append(self._cached(("themes", shared)))
         if need.cat == offer.cat:
@@ -1115,17 +998,14 @@ class _Reasons:
         common = vec.keys() & o_vec.keys()     # in C, over the smaller of the two
         if not common:
             return None
-        shared = sorted([(vec[term] * o_vec[term], term) for term in common], key=_heaviest_first)
-        if sum(p for p, _ in shared) < self.scorer.s.min_text_reason:
+        # heaviest first, ties by term: products negated, so that tuples sort as they are
+        shared = sorted([(-(vec[term] * o_vec[term]), term) for term in common])
+        if -sum([p for p, _ in shared]) < self.scorer.s.min_text_reason:
             return None
         surfaces = need.surfaces
         if surfaces is None:        # the words as written: read only for the needs that show shared words
             surfaces = need.surfaces = written_forms(need.entry)
         return "mots en commun : " + ", ".join([surfaces.get(t, t) for _, t in shared[:3]])
-
-
-def _heaviest_first(item: tuple[float, str]) -> tuple[float, str]:
-    return (-item[0], item[1])
 
 
 def _number(value: int) -> str:
@@ -1143,10 +1023,10 @@ class ExampleIndex:
     candidate example for every entry."""
 
     def __init__(self, exemples: list[Entry]):
-        self.by_categorie: dict[Any, list[tuple]] = {}
-        self.by_type: dict[Any, list[tuple]] = {}
-        self.naming: dict[tuple[int, Any], list[tuple]] = {}   # (slot, entry id) -> examples naming it
-        self._ranked: dict[tuple, list[tuple]] = {}
+        self.by_categorie: dict[Any, list[int]] = {}
+        self.by_type: dict[Any, list[int]] = {}
+        self.naming: dict[tuple[int, Any], list[int]] = {}   # (slot, entry id) -> examples naming it
+        self._ranked: dict[tuple, list[int]] = {}
         self._pools: dict[tuple, _ExamplePool] = {}            # (catégorie, type) -> candidate rows
         for example in sorted(exemples, key=lambda e: e.id):
             row = (example, frozenset(example.get("thematiques") or ()),
@@ -1193,7 +1073,7 @@ class ExampleIndex:
             pool = self._pools[(categorie, kind)] = _ExamplePool(list(candidates.values()), categorie, kind)
         return pool
 
-    def _best(self, categorie: Any, kind: Any, themes: frozenset, region: Any, count: int) -> list[tuple]:
+    def _best(self, categorie: Any, kind: Any, themes: frozenset, region: Any, count: int) -> list[int]:
         """The first ``count`` rows of the examples of this catégorie or type by ``for_entry``'s
         ``key`` (shared thematics, same région, shared fields, id), looking only at the examples
         that share a thematic, then at as few others as needed."""
@@ -1224,7 +1104,7 @@ class _ExamplePool:
     the positions in that order of those of each thematic and of each région."""
     __slots__ = ("ordered", "by_theme", "by_region")
 
-    def __init__(self, rows: list[tuple], categorie: Any, kind: Any):
+    def __init__(self, rows: list[int], categorie: Any, kind: Any):
         self.ordered = sorted(rows, key=lambda row: (-((row[3] == categorie) + (row[4] == kind)), row[0].id))
         self.by_theme: dict[Any, list[int]] = {}
         self.by_region: dict[Any, list[int]] = {}
