@@ -33,6 +33,7 @@ no set or dict iteration order reaches the output.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import heapq
 import itertools
@@ -362,6 +363,7 @@ _UNIT_ALIASES = {  # first stem of the unit -> (canonical unit, factor)
 }
 
 
+@functools.lru_cache(maxsize=4096)     # a few units, repeated over thousands of entries
 def unit_key(unit: str) -> tuple[str, float]:
     """Comparable unit: the stem of its first word (« ordinateurs portables » ~ « ordinateur »), tonnes in kg."""
     folded = fold(unit).replace("²", "2")
@@ -693,42 +695,13 @@ def _candidates(need: _Item, compatible: list[_OfferIndex], settings: MatchSetti
 LAST_CHILD_PRIVATE_MB = forked.LAST_CHILD_PRIVATE_MB
 
 
-def _in_two(function, settings: MatchSettings, size: int) -> list:
-    """``[function(0), function(1)]``, ``function(1)`` computed by a forked child process
-    (``forked.in_two``) when ``settings.workers`` >= 2 and ``size`` (the amount of work) reaches
-    ``settings.parallel_threshold`` (the build machine has 2 cores); ``[function(None)]`` (all of
-    it in this process) otherwise. ``function(h)`` must compute its share from data both
-    processes have, so that the result does not depend on the split."""
-    if not _parallel(settings, size):
-        return [function(None)]
-    return list(forked.in_two(lambda: function(0), lambda: function(1)))
-
-
-def _parallel(settings: MatchSettings, size: int) -> bool:
-    """Give part of the work to a second process? (see ``_in_two``)"""
-    return settings.workers >= 2 and size >= max(2, settings.parallel_threshold) and forked.can_fork()
-
-
 def _at_once(here: Callable[[], Any], there: Callable[[], Any], settings: MatchSettings, size: int) -> tuple:
-    """``(here(), there())``, ``there()`` computed by a forked child process at the same time
-    when ``_parallel(settings, size)``, after ``here()`` in this process otherwise."""
-    return forked.in_two(here, there, parallel=_parallel(settings, size))
-
-
-def _halves(function, work: list, settings: MatchSettings) -> list:
-    """``[function(work[0::2]), function(work[1::2])]``, the second half in a forked child (see
-    ``_in_two``), or ``[function(work)]``."""
-    return _in_two(lambda h: function(work if h is None else work[h::2]), settings, len(work))
-
-
-def _map(function, work: list, settings: MatchSettings) -> list:
-    """``[function(x) for x in work]``, half of it in a second process (see ``_halves``)."""
-    halves = _halves(lambda part: [function(x) for x in part], work, settings)
-    if len(halves) == 1:
-        return halves[0]
-    out = [None] * len(work)
-    out[0::2], out[1::2] = halves
-    return out
+    """``(here(), there())``, ``there()`` computed at the same time by a forked child process
+    (``forked.in_two``) when ``settings.workers`` >= 2 and ``size`` (the amount of work) reaches
+    ``settings.parallel_threshold`` (the build machine has 2 cores); both in this process
+    otherwise. ``there()`` must need nothing that ``here()`` computes."""
+    parallel = settings.workers >= 2 and size >= max(2, settings.parallel_threshold)
+    return forked.in_two(here, there, parallel=parallel)
 
 
 # ------------------------------------------------------------------ match
@@ -808,20 +781,12 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
     kept = np.union1d(by_need, by_offer).tolist()
     clock.lap("top_k")
     reasons = _Reasons(scorer, build_date)
-
-    def explain(pairs: list[int]) -> list[tuple[str, ...]]:
-        return [reasons.of(need_items[pair_need[pair]], offer_items[pair_offer[pair]], distances[pair])
-                for pair in pairs]
-
-    # half of the needs (and all their pairs: the words of a need are read once) in each process
-    shares = [kept] if not _parallel(settings, len(kept)) else [
-        [pair for pair in kept if pair_need[pair] % 2 == half] for half in (0, 1)]
+    need_rows, offer_rows = pair_need.tolist(), pair_offer.tolist()
     suggestions = {}
-    for pair, why in zip(itertools.chain.from_iterable(shares),
-                         itertools.chain.from_iterable(_in_two(lambda h: explain(shares[h or 0]), settings, len(kept)))):
-        d = distances[pair]
-        suggestions[pair] = Suggestion(need_items[pair_need[pair]].id, offer_items[pair_offer[pair]].id,
-                                       scores[pair], None if d is None else round(d, 1), why)
+    for pair in kept:
+        need, offer, d = need_items[need_rows[pair]], offer_items[offer_rows[pair]], distances[pair]
+        suggestions[pair] = Suggestion(need.id, offer.id, scores[pair], None if d is None else round(d, 1),
+                                       reasons.of(need, offer, d))
     clock.lap("reasons")
     for_need = {need.id: [] for need in need_items}
     for pair in by_need.tolist():
