@@ -761,13 +761,16 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
     everything = need_items + offer_items
 
     # The texts (a third of the work) are read here while a second process finds the candidate
-    # pairs and checks their hard conditions, which need no text (and sends back only arrays);
-    # the scores need both.
-    vectors, (examined, placed) = _at_once(
+    # pairs and checks their hard conditions, which need no text (and sends back only arrays),
+    # then reads the needs' words as written (for the reasons); the scores need both.
+    vectors, (examined, placed, surfaces) = _at_once(
         lambda: tfidf_of_counts([term_counts(item.entry) for item in everything], settings.max_text_terms),
-        lambda: _placed_pairs(need_items, offer_items, rules, settings, blocked), settings, len(everything))
+        lambda: (*_placed_pairs(need_items, offer_items, rules, settings, blocked),
+                 [written_forms(need.entry) for need in need_items]), settings, len(everything))
     for item, vec in zip(everything, vectors):
         item.vec = vec
+    for need, written in zip(need_items, surfaces):
+        need.surfaces = written
     rules.set_vectors([item.vec for item in need_items], [item.vec for item in offer_items])
     clock.lap("candidates_and_text")
     pair_need, pair_offer, scores, distances = rules.score(placed)
@@ -967,8 +970,8 @@ class _Reasons:
         shared = sorted([(-(vec[term] * o_vec[term]), term) for term in common])
         if -sum([p for p, _ in shared]) < self.scorer.s.min_text_reason:
             return None
-        surfaces = need.surfaces
-        if surfaces is None:        # the words as written: read only for the needs that show shared words
+        surfaces = need.surfaces     # the words as written (read with the candidates, see _match_unguarded)
+        if surfaces is None:
             surfaces = need.surfaces = written_forms(need.entry)
         return "mots en commun : " + ", ".join([surfaces.get(t, t) for _, t in shared[:3]])
 
