@@ -763,10 +763,19 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
     # The texts (a third of the work) are read here while a second process finds the candidate
     # pairs and checks their hard conditions, which need no text (and sends back only arrays),
     # then reads the needs' words as written (for the reasons); the scores need both.
-    vectors, (examined, placed, surfaces) = _at_once(
-        lambda: tfidf_of_counts([term_counts(item.entry) for item in everything], settings.max_text_terms),
-        lambda: (*_placed_pairs(need_items, offer_items, rules, settings, blocked),
-                 [written_forms(need.entry) for need in need_items]), settings, len(everything))
+    def texts() -> tuple[list[dict[str, float]], float]:
+        start = time.perf_counter()
+        vectors = tfidf_of_counts([term_counts(item.entry) for item in everything], settings.max_text_terms)
+        return vectors, time.perf_counter() - start
+
+    def candidates() -> tuple[int, pair_scores.Placed, list[dict[str, str]], float]:
+        start = time.perf_counter()
+        examined, placed = _placed_pairs(need_items, offer_items, rules, settings, blocked)
+        surfaces = [written_forms(need.entry) for need in need_items]
+        return examined, placed, surfaces, time.perf_counter() - start
+
+    (vectors, texts_s), (examined, placed, surfaces, candidates_s) = _at_once(texts, candidates, settings,
+                                                                              len(everything))
     for item, vec in zip(everything, vectors):
         item.vec = vec
     for need, written in zip(need_items, surfaces):
@@ -801,6 +810,7 @@ def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.dat
     clock.lap("lists")
     LAST_TIMINGS.clear()
     LAST_TIMINGS.update(clock.laps)
+    LAST_TIMINGS.update({"(texts)": texts_s, "(candidates)": candidates_s})   # inside candidates_and_text
     return MatchResult(for_need=for_need, for_offer=for_offer, pairs=pairs, candidates=examined, valid=valid)
 
 

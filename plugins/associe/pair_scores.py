@@ -281,12 +281,9 @@ class PairRules:
         if full <= 0:
             return np.zeros(len(ni))
         n_vec, o_vec = self.needs.vec, self.offers.vec
-        text = []
-        add = text.append
-        for n, o in zip(ni.tolist(), oi.tolist()):
-            dot = cosine(n_vec[n], o_vec[o]) / full
-            add(dot if dot < 1.0 else 1.0)
-        return np.array(text, dtype=np.float64)
+        cosines = np.fromiter(map(cosine, map(n_vec.__getitem__, ni.tolist()), map(o_vec.__getitem__, oi.tolist())),
+                              dtype=np.float64, count=len(ni))
+        return np.minimum(cosines / full, 1.0)
 
     def _shared_themes(self, ni: np.ndarray, oi: np.ndarray) -> np.ndarray:
         """Number of thematics each pair shares (when they are too many for bit masks)."""
