@@ -376,7 +376,7 @@ def unit_key(unit: str) -> tuple[str, float]:
 class _Item:
     __slots__ = ("rank", "entry", "id", "type", "objet", "cat", "themes", "theme_set", "start", "until", "qty", "reach", "radius",
                  "commune", "dept", "region", "lat", "lon", "rlat", "rlon", "coslat", "vec", "org", "fictif", "limit",
-                 "surfaces", "row")
+                 "surfaces")
 
 
 def _day_number(value: Any, cache: dict[Any, int | None]) -> int | None:
