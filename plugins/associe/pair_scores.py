@@ -8,10 +8,12 @@ are judged in a few hundredths of a second instead of a second of Python.
 
 Each field the rules read is a column (one numpy array per field, one row per item); strings
 (types, objets, organisations, places, catégories, units) are replaced by integer codes shared by
-needs and offers, -1 standing for "none" where a missing value never equals another one. Two
-parts stay in Python, on the pairs that passed the hard conditions only: the text cosine (sparse
-vectors, summed in the order of ``matching._Scorer.reference``) and the shared thematics. The
-final score is rounded with Python's ``round`` so that it is exactly the reference's.
+needs and offers, -1 standing for "none" where a missing value never equals another one; the
+thematics of an entry are the bits of one integer. The text cosine stays in Python, on the pairs
+that passed the hard conditions only (sparse vectors of a dozen terms: faster as dictionaries
+than as arrays, measured), summed in the same order as the reference's; so do the shared
+thematics beyond 63 distinct ones. The score is rounded with Python's ``round``, as in the
+reference.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ _OTHER_REACH = 5      # unknown reach: covers nothing
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     """Cosine of two L2-normalised vectors: the products of their shared terms, summed in the
-    order of the shorter vector (the longer one's first when they are as long)."""
+    order of the shorter vector (of ``a`` when they are as long)."""
     if len(a) > len(b):
         a, b = b, a
     total = 0.0
@@ -44,7 +46,6 @@ class Codes(dict):
 
     def __init__(self, none_code: int | None = -1):
         super().__init__()
-        self._none = none_code
         if none_code is not None:
             self[None] = none_code
         self._next = 0
