@@ -475,7 +475,7 @@ def test_matching_benchmark_last_line():
     assert re.fullmatch(r"matching_s=\d+\.\d\d peak_mb=\d+", done.stdout.strip().splitlines()[-1])
 
 
-def _items_for_the_rules(seed: int, many_thematics: bool = False):
+def _items_for_the_rules(seed: int, many_thematics: bool | str = False):
     from associe import matching as m
 
     directory = _synthetic(seed, 300)
@@ -487,7 +487,8 @@ def _items_for_the_rules(seed: int, many_thematics: bool = False):
     for entry in needs[::7] + offers[::5]:   # real entries among the (fictitious) synthetic ones
         entry.data["fictif"] = False
     if many_thematics:      # more thematics than bits in a mask: counted by the Python path
-        for position, entry in enumerate(needs + offers):
+        extended = offers if many_thematics == "offers" else needs + offers
+        for position, entry in enumerate(extended):
             entry.data["thematiques"] = list(entry.data.get("thematiques") or ()) + [f"t{position % 97}"]
     day = dt.date(2026, 11, 24)
     settings = MatchSettings(min_score=0.0, departement_points={})
@@ -499,7 +500,7 @@ def _items_for_the_rules(seed: int, many_thematics: bool = False):
     return need_items, offer_items, m._Scorer(settings)
 
 
-@pytest.mark.parametrize("seed, many_thematics", [(13, False), (14, True)])
+@pytest.mark.parametrize("seed, many_thematics", [(13, False), (14, True), (15, "offers")])
 def test_pair_rules_on_columns_equal_the_readable_definition(seed, many_thematics):
     """``pair_scores.PairRules.judge`` applies the conditions and the score parts to whole columns
     of pairs; ``_Scorer.reference`` applies them one pair at a time, as documented. Judged all at
@@ -512,7 +513,9 @@ def test_pair_rules_on_columns_equal_the_readable_definition(seed, many_thematic
     codes = pair_scores.FieldCodes()
     rules = pair_scores.PairRules(scorer, codes, pair_scores.Columns(need_items, codes),
                                   pair_scores.Columns(offer_items, codes), 6371.0088)
-    assert (rules.needs.theme_mask is None) == many_thematics
+    # masks are used only when both sides have them (here the needs' codes fit, the offers' not)
+    assert (rules.needs.theme_mask is None) == (many_thematics is True)
+    assert (rules.offers.theme_mask is None) == bool(many_thematics)
     need_rows = np.repeat(np.arange(len(need_items)), len(offer_items))
     offer_rows = np.tile(np.arange(len(offer_items)), len(need_items))
     ni, oi, scores, distances = rules.judge(need_rows, offer_rows)
