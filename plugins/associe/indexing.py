@@ -210,7 +210,6 @@ def build_search_index(output_dir: Path) -> None:
             shutil.rmtree(path)
         for job in jobs:
             job.result()
-    todo = sorted(rebuilt)
     manifest = {"format": STAGING_FORMAT, "pagefind": version, "principal": main_fingerprint,
                 "lots": [{"nom": lot.name, "pages": len(lot.pages),
                           "tris": lot.sorts() if lot.name in rebuilt else old_lots[lot.name].get("tris", lot.sorts()),
@@ -218,7 +217,7 @@ def build_search_index(output_dir: Path) -> None:
     (bundle / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, separators=(",", ":")) + "\n",
                                    encoding="utf-8")
     log.info("Pagefind : %d page(s) indexée(s) en %d lot(s) dans %s (%d lot(s) reconstruit(s)%s)",
-             sum(len(lot.pages) for lot in lots), len(lots), bundle, len(todo),
+             sum(len(lot.pages) for lot in lots), len(lots), bundle, len(rebuilt),
              ", paquet principal reconstruit" if main_todo else "")
 
 
@@ -326,12 +325,8 @@ def _sort_as_meta(html: str) -> str:
     return "".join(parts)
 
 
-def staged_pages(output_dir: Path) -> dict[str, list[tuple[str, str]]]:
-    """kind folder -> [(URL path, staged HTML)] of its searchable entry pages, in folder order."""
-    return {folder: _staged_folder(output_dir, folder) for folder in ENTRY_FOLDERS}
-
-
 def _staged_folder(output_dir: Path, folder: str) -> list[tuple[str, str]]:
+    """[(URL path, staged HTML)] of the searchable entry pages of one kind folder, in folder order."""
     root = output_dir / folder
     pages: list[tuple[str, str]] = []
     if not root.is_dir():
@@ -346,11 +341,6 @@ def _staged_folder(output_dir: Path, folder: str) -> list[tuple[str, str]]:
         if staged is not None:
             pages.append((f"/{folder}/{name}/", staged))
     return pages
-
-
-def has_searchable_page(output_dir: Path) -> bool:
-    """True when an entry page carries ``data-pagefind-body``."""
-    return any(staged_pages(Path(output_dir)).values())
 
 
 def plan_lots(pages: dict[str, list[tuple[str, str]]], version: str) -> list[Lot]:

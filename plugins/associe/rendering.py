@@ -549,17 +549,22 @@ class SiteModel:
 
     def vocabulary_values(self, vocab: str, entries: Iterable[Entry], field_name: str) -> list[tuple[str, str]]:
         """(value, label) of a vocabulary present among ``entries``, in the schema's order."""
+        present: set[str] = set()
+        for entry in entries:
+            present.update(self.field_values(entry, field_name))
+        return [(v, lab) for v, lab in self.vocab[vocab].items() if v in present]
+
+    def field_values(self, entry: Entry, field_name: str) -> tuple:
+        """The values of an entry's field (a list's items, a single value, or nothing), read once
+        per entry and field (``taille`` is the organisation's)."""
         values = self._field_values.get(field_name)
         if values is None:
             values = self._field_values[field_name] = {}
-        present: set[str] = set()
-        for entry in entries:
-            found = values.get(id(entry))
-            if found is None:
-                value = self.taille(entry) if field_name == "taille" else entry.data.get(field_name)
-                found = values[id(entry)] = tuple(value) if isinstance(value, list) else (value,) if value else ()
-            present.update(found)
-        return [(v, lab) for v, lab in self.vocab[vocab].items() if v in present]
+        found = values.get(id(entry))
+        if found is None:
+            value = self.taille(entry) if field_name == "taille" else entry.data.get(field_name)
+            found = values[id(entry)] = tuple(value) if isinstance(value, list) else (value,) if value else ()
+        return found
 
     def regions_present(self, entries: Iterable[Entry]) -> list[tuple[str, str]]:
         codes = {e.place.region for e in entries if e.place is not None and e.place.region}
@@ -1112,12 +1117,9 @@ class AssocieGenerator(Generator):
         having: dict[tuple[str, Any], list[Entry]] = defaultdict(list)
         for kind in kinds:
             for entry in m.listed[kind]:
-                current = entry.get(field_name)
-                seen = set()
-                for value in (current if isinstance(current, list) else (current,)):
-                    if isinstance(value, str) and value not in seen:   # vocabulary values are strings
-                        seen.add(value)
-                        having[(kind, value)].append(entry)
+                # vocabulary values are strings; each one once per entry
+                for value in dict.fromkeys(v for v in m.field_values(entry, field_name) if isinstance(v, str)):
+                    having[(kind, value)].append(entry)
         return having
 
     def _listing_order(self, kind: str, entries: list[Entry]) -> list[Entry]:
@@ -1263,7 +1265,6 @@ class AssocieGenerator(Generator):
                 BACKGROUND_EXPORTS.append((job, None))
                 return
         exports.write_exports(self.site, self.output_path, self.settings)
-
 
     def _index_hook(self) -> None:
         """With ``ASSOCIE_BACKGROUND_INDEX`` (set by ``associe build`` when it builds the search
