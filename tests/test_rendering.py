@@ -165,3 +165,33 @@ def test_templates_autoescape_entry_text(model):
     template = env.from_string('{% import "_macros.html" as ui with context %}{{ ui.card(e, M, P) }}')
     html = template.render(e=model.get("besoin", "besoin-piege"), M=model, P=model.paths, SITEURL="..")
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_card_list_is_each_card_on_its_line_with_the_way_to_the_root(model):
+    env = Environment(loader=FileSystemLoader(str(ROOT / "theme" / "templates")), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True)
+    rendering.add_jinja_helpers(type("G", (), {"env": env})())
+    entries = [model.get("besoin", "besoin-piege"), model.get("besoin", "ordinateurs-portables-dijon")]
+    joined = env.from_string('{% import "_macros.html" as ui with context %}{{ M.cards(ui.card, es, "../..") }}')
+    one_by_one = env.from_string('{% import "_macros.html" as ui with context %}'
+                                 '{% for e in es %}{{ M.card(ui.card, e, "../..") }}\n{% endfor %}')
+    html = joined.render(es=entries, M=model, P=model.paths, SITEURL="unused")
+    assert html == one_by_one.render(es=entries, M=model, P=model.paths, SITEURL="unused")
+    assert html.count('<li class="carte') == 2 and html.endswith("</li>\n\n")
+    assert 'href="../../besoins/ordinateurs-portables-dijon/"' in html and rendering.ROOT_MARK not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
+
+
+def test_a_memoised_macro_is_rendered_once_per_distinct_arguments(model):
+    env = Environment(autoescape=True)
+    calls = []
+    env.globals["count"] = lambda: calls.append(1) or ""
+    macros = env.from_string('{% macro options(choices) %}{{ count() }}'
+                             '{% for v, t in choices %}<option value="{{ v }}">{{ t }}</option>{% endfor %}'
+                             '{% endmacro %}').module
+    first = model.memo(macros.options, [("a", "<A>"), ("b", "B")])
+    again = model.memo(macros.options, [("a", "<A>"), ("b", "B")])     # another list, same values
+    other = model.memo(macros.options, [("a", "<A>")])
+    assert first == again == '<option value="a">&lt;A&gt;</option><option value="b">B</option>'
+    assert other == '<option value="a">&lt;A&gt;</option>'
+    assert len(calls) == 2

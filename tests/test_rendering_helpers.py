@@ -48,3 +48,40 @@ def test_header_and_footer_are_rendered_once_per_root_section_and_menu_entry():
     without = Environment(loader=FileSystemLoader(str(THEME)), autoescape=True, trim_blocks=True, lstrip_blocks=True)
     direct = without.get_template("_entete.html").render(SITEURL="../..", output_file="besoins/a/index.html", **base)
     assert direct == one
+
+
+def test_the_page_context_keeps_every_variable_the_templates_read():
+    from jinja2 import DictLoader
+    env = Environment(loader=DictLoader({
+        "base.html": "{{ SITENAME }}{% block content %}{% endblock %}",
+        "_m.html": "{% macro f() %}{{ SITEURL }}{% endmacro %}",
+        "_inc.html": "{{ INCLUDED }}",
+        "page.html": '{% extends "base.html" %}{% import "_m.html" as m with context %}'
+                     '{% block content %}{{ m.f() }}{{ own }}{% include "_inc.html" %}{% endblock %}',
+        "dynamic.html": "{% include chosen %}",
+    }))
+    read = rendering.template_variables(env, ["page.html"])
+    assert {"SITENAME", "SITEURL", "own", "INCLUDED"} <= read
+    assert "OTHER_SETTING" not in read
+    assert rendering.template_variables(env, ["dynamic.html"]) is None    # anything may be read: keep all
+
+
+def test_the_theme_templates_read_the_settings_they_show():
+    env = Environment(loader=FileSystemLoader(str(THEME)), autoescape=True)
+    env.filters.update(rendering.JINJA_FILTERS)
+    pages = [path.name for path in THEME.glob("*.html") if not path.name.startswith("_")]
+    read = rendering.template_variables(env, pages + [f"_{name}.html" for name in rendering.FRAGMENTS])
+    assert {"SITENAME", "SITEURL", "SITESUBTITLE", "ASSOCIE_CSP", "M", "P", "e"} <= read
+    assert not read & {"ARTICLE_URL", "PATH", "PLUGINS", "JINJA_ENVIRONMENT"}
+
+
+def test_a_page_written_again_replaces_the_old_one_whole(tmp_path):
+    folders: set[str] = set()
+    rendering.write_page(str(tmp_path), "a/b/c/index.html", "une page plus longue".encode(), folders)
+    rendering.write_page(str(tmp_path), "a/b/c/index.html", b"courte", folders)
+    rendering.write_page(str(tmp_path), "a/index.html", b"haut", folders)
+    rendering.write_page(str(tmp_path), "a/b/d/index.html", b"soeur", folders)
+    assert (tmp_path / "a/b/c/index.html").read_bytes() == b"courte"
+    assert (tmp_path / "a/index.html").read_bytes() == b"haut"
+    assert (tmp_path / "a/b/d/index.html").read_bytes() == b"soeur"
+    assert folders == {f"{tmp_path}/a/b/c", f"{tmp_path}/a", f"{tmp_path}/a/b/d"}

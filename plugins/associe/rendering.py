@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote, urlsplit
 
-from jinja2 import FileSystemBytecodeCache, pass_context
+from jinja2 import FileSystemBytecodeCache, meta, pass_context
 from markupsafe import Markup, escape
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
@@ -281,6 +281,31 @@ NAV_FILES = frozenset(f"{folder}/index.html" for folder in (
     "besoins", "offres", "exemples", "organisations", "territoires", "mises-en-relation"))
 
 
+FRAGMENTS = ("entete", "pied")   # the templates base.html renders through ``fragment(name)``
+
+
+def write_page(output: str, name: str, data: bytes, folders: set[str]) -> None:
+    """Write ``data`` to ``output/name``, creating its folder unless ``folders`` says it was
+    (thousands of pages: the system calls alone, without pathlib's work around them)."""
+    path = f"{output}/{name}"
+    folder = path.rpartition("/")[0]
+    if folder not in folders:
+        try:
+            os.mkdir(folder)         # pages come in path order: their parent folder usually exists
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)
+        folders.add(folder)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view):]
+    finally:
+        os.close(handle)
+
+
 def fragments(env: Any) -> Any:
     """``fragment(name)`` for base.html: the template ``_<name>.html`` rendered with the page's
     context, once per distinct value of what it reads that varies between pages (the way to the
@@ -300,10 +325,35 @@ def fragments(env: Any) -> Any:
     return fragment
 
 
+def template_variables(env: Any, names: Iterable[str]) -> frozenset[str] | None:
+    """Every variable the templates ``names`` read from their context, with those of the
+    templates they extend, import or include, by Jinja's own analysis of their source; None
+    when a template names another by an expression (then anything may be read)."""
+    seen: set[str] = set()
+    todo = list(names)
+    found: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        source, filename, _ = env.loader.get_source(env, name)
+        tree = env.parse(source, name, filename)
+        found |= meta.find_undeclared_variables(tree)
+        for referenced in meta.find_referenced_templates(tree):
+            if referenced is None:
+                return None
+            todo.append(referenced)
+    return frozenset(found)
+
+
 def add_jinja_helpers(generator: Generator) -> None:
     """``signals.generator_init`` receiver: the same filters in every generator's environment
     (the editorial pages' ``page.html`` extends the same ``base.html``)."""
     generator.env.filters.update(JINJA_FILTERS)
+    # An environment lives for one build: its templates are not edited meanwhile, so no
+    # modification-time check each time a page gets or imports one.
+    generator.env.auto_reload = False
     settings = getattr(generator, "settings", None) or {}
     cache = settings.get("ASSOCIE_CACHE_PATH")
     if cache and generator.env.bytecode_cache is None:
@@ -320,6 +370,11 @@ def add_jinja_helpers(generator: Generator) -> None:
     generator.env.globals.update({"label": label, "plural": plural, "KIND_LABEL": KIND_LABEL,
                                   "KIND_PLURAL": KIND_PLURAL, "mailto": mailto, "place_text": place_text,
                                   "reach_text": reach_text, "example_scale_text": example_scale_text})
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` usable as a dictionary key: lists become tuples."""
+    return tuple(_frozen(item) for item in value) if isinstance(value, list) else value
 
 
 # ------------------------------------------------------------------------------------ the site model
@@ -377,6 +432,7 @@ class SiteModel:
         self.open_ids = {(e.kind, e.id) for kind in ("besoin", "offre") for e in self.open[kind]}
         self.vocab = load_vocabularies()
         self._cards: dict[tuple, str] = {}
+        self._memo: dict[tuple, Markup] = {}
         self._attributes: dict[tuple, Markup] = {}
         self._fingerprints: dict[int, bytes] = {}
         self._field_values: dict[str, dict[int, tuple]] = {}
@@ -505,11 +561,29 @@ class SiteModel:
     def card(self, macro: Any, entry: Entry, root: str, level: int = 3) -> Markup:
         """The list item of ``entry`` (the ``card`` macro), rendered once per heading level with a
         placeholder for the way to the root, then reused on every listing it appears on."""
+        return Markup(self._card_html(macro, entry, level).replace(ROOT_MARK, str(escape(root))))
+
+    def cards(self, macro: Any, entries: Iterable[Entry], root: str, level: int = 3) -> Markup:
+        """The list items of ``entries``, each followed by a line break, joined here rather than
+        by a loop in the template (a listing shows hundreds of them)."""
+        html = "".join([f"{self._card_html(macro, entry, level)}\n" for entry in entries])
+        return Markup(html.replace(ROOT_MARK, str(escape(root))))
+
+    def _card_html(self, macro: Any, entry: Entry, level: int) -> str:
         key = (entry.kind, entry.id, level)
         html = self._cards.get(key)
         if html is None:
             html = self._cards[key] = str(macro(entry, self, self.paths, level, ROOT_MARK))
-        return Markup(html.replace(ROOT_MARK, str(escape(root))))
+        return html
+
+    def memo(self, macro: Any, *args: Any) -> Markup:
+        """``macro(*args)``, rendered once per distinct arguments (lists compared by value). The
+        macro must depend on its arguments only."""
+        key = (macro.name, *(_frozen(arg) for arg in args))
+        html = self._memo.get(key)
+        if html is None:
+            html = self._memo[key] = Markup(str(macro(*args)))
+        return html
 
     def once(self, macro: Any, entry: Entry, root: str) -> Markup:
         """``macro(entry, M, P, root)`` (a suggested entry's head, one side of a suggested pair),
@@ -814,12 +888,20 @@ class AssocieGenerator(Generator):
         base = dict(self.context)
         base["localsiteurl"] = base.get("localsiteurl", None)
         base.update(common)
+        # Only what the templates read: Pelican's context holds every setting, and the page's
+        # context is copied for each page (and again by each ``import … with context``).
+        read = template_variables(self.env, [f"{name}.html" for name in {page["template"] for page in pages}]
+                                  + [f"_{name}.html" for name in FRAGMENTS])
+        if read is not None:
+            base = {key: value for key, value in base.items() if key in read}
         # Every template compiled (or read from the bytecode cache) once, here: the rendering
         # processes forked below share them instead of each compiling its own.
         templates = {name: self.get_template(name) for name in sorted({page["template"] for page in pages})}
         for source in sorted((Path(self.theme) / "templates").glob("_*.html")):
             self.env.get_template(source.name)
         prefixes: dict[int, str] = {}
+        out = str(output)
+        folders: set[str] = set()
 
         def render(share: list[int]) -> None:
             for index in share:
@@ -835,9 +917,7 @@ class AssocieGenerator(Generator):
                 if "describe" in local:   # Markdown → text here, in the rendering process, not before the fork
                     local["description"] = self._description(local.pop("describe"))
                 template = templates[local.pop("template")]
-                path = output / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(template.render(local).encode("utf-8"))
+                write_page(out, name, template.render(local).encode("utf-8"), folders)
 
         workers = int(self.settings.get("ASSOCIE_RENDER_WORKERS") or 1)
 
