@@ -85,3 +85,25 @@ def test_a_page_written_again_replaces_the_old_one_whole(tmp_path):
     assert (tmp_path / "a/index.html").read_bytes() == b"haut"
     assert (tmp_path / "a/b/d/index.html").read_bytes() == b"soeur"
     assert folders == {f"{tmp_path}/a/b/c", f"{tmp_path}/a", f"{tmp_path}/a/b/d"}
+
+
+def test_a_rebuild_reads_the_templates_variables_from_the_cache(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+    env = Environment(loader=FileSystemLoader(str(THEME)), autoescape=True)
+    env.filters.update(rendering.JINJA_FILTERS)
+    parsed = []
+    original = rendering.template_variables
+    monkeypatch.setattr(rendering, "template_variables", lambda e, n: parsed.append(n) or original(e, n))
+    generator = SimpleNamespace(settings={"ASSOCIE_CACHE_PATH": str(tmp_path / "cache")}, env=env)
+    read = rendering.AssocieGenerator._template_variables
+    first = read(generator, ["entry.html", "_entete.html"], b"build-1")
+    assert "SITENAME" in first and len(parsed) == 1
+    assert read(generator, ["entry.html", "_entete.html"], b"build-1") == first and len(parsed) == 1
+    read(generator, ["entry.html", "_entete.html"], b"build-2")          # templates or code changed
+    read(generator, ["listing.html", "_entete.html"], b"build-2")        # other pages
+    assert len(parsed) == 3
+    (tmp_path / "cache" / "template-variables.json").write_text("{", encoding="utf-8")   # damaged: parsed again
+    assert read(generator, ["listing.html", "_entete.html"], b"build-2") == original(env, ["listing.html", "_entete.html"])
+    no_cache = SimpleNamespace(settings={}, env=env)
+    read(no_cache, ["entry.html"], None)
+    assert len(parsed) == 5
