@@ -1,5 +1,6 @@
 """``forked.start``: a function run by a forked child while the caller goes on (the build's feeds
-and exports are written that way while Pagefind runs); its failure is seen by ``wait``."""
+and exports are written that way while Pagefind runs); its failure is seen by ``wait``. And the
+render shares forked while the search index is built beside them, at a lower priority."""
 from __future__ import annotations
 
 import os
@@ -35,3 +36,34 @@ def test_stop_kills_a_running_child(tmp_path):
     started = time.monotonic()
     job.stop()
     assert time.monotonic() - started < 10 and job.wait() is False and not marker.exists()
+
+
+def _render_shares(tmp_path, pages, workers):
+    from associe import rendering
+
+    def render(share):
+        for page in share:
+            if page == "casse":
+                raise ValueError("page cassée")
+            (tmp_path / page).write_text(f"{os.getpid()} {os.nice(0)}")
+
+    rendering.AssocieGenerator._render_in_processes(render, pages, workers)
+    return {page: (tmp_path / page).read_text().split() for page in pages}
+
+
+def test_pages_rendered_beside_the_search_index_are_rendered_by_children_that_yield(tmp_path, monkeypatch):
+    from associe import rendering
+    pages = [f"page-{i}" for i in range(10)]
+    here = [str(os.getpid()), str(os.nice(0))]
+    (tmp_path / "seul").mkdir()
+    alone = _render_shares(tmp_path / "seul", pages, 2)
+    assert here in alone.values() and len({pid for pid, _ in alone.values()}) == 2     # this process renders a share
+    monkeypatch.setattr(rendering, "BACKGROUND_INDEX", [("index en cours", None)])
+    (tmp_path / "avec-index").mkdir()
+    beside = _render_shares(tmp_path / "avec-index", pages, 2)
+    assert len({pid for pid, _ in beside.values()}) == 2 and str(os.getpid()) not in {pid for pid, _ in beside.values()}
+    assert {int(nice) for _, nice in beside.values()} == {min(19, os.nice(0) + rendering.YIELD_TO_INDEX)}
+    assert os.nice(0) == int(here[1])                                               # this process keeps its priority
+    (tmp_path / "casse").mkdir()
+    with pytest.raises(RuntimeError):
+        _render_shares(tmp_path / "casse", ["page-a", "casse", "page-b"], 2)

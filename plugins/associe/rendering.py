@@ -1025,13 +1025,18 @@ class AssocieGenerator(Generator):
         independent, so forked children (which share the already built context) each write one
         share. Any failure in a child fails the build."""
         children = []
-        for worker in range(1, workers):
+        # while the search index is built beside them, every share is rendered by a child that
+        # yields the processor to Pagefind (the index is the longer path), and this process waits
+        yielding = bool(BACKGROUND_INDEX)
+        for worker in range(0 if yielding else 1, workers):
             pid = os.fork()
             if pid == 0:  # child: render its share, never return into Pelican
                 status = 0
                 errors = _ErrorRecords()
                 logging.getLogger().addHandler(errors)  # an error logged here must fail the build too
                 try:
+                    if yielding:
+                        yield_to_index()
                     render(pages[worker::workers])
                     status = 1 if errors.count else 0
                 except BaseException:  # noqa: BLE001 - reported, then the parent fails the build
@@ -1044,7 +1049,8 @@ class AssocieGenerator(Generator):
             children.append(pid)
         failed = False
         try:
-            render(pages[0::workers])
+            if not yielding:
+                render(pages[0::workers])
         finally:
             for pid in children:
                 _, status = os.waitpid(pid, 0)
@@ -1362,6 +1368,8 @@ class AssocieGenerator(Generator):
             return
         if self.settings.get("ASSOCIE_BACKGROUND_EXPORTS"):
             def write() -> bool:
+                if BACKGROUND_INDEX:
+                    yield_to_index()
                 errors = _ErrorRecords()
                 logging.getLogger().addHandler(errors)   # an error logged there must fail the build too
                 exports.write_exports(self.site, self.output_path, self.settings)
@@ -1409,6 +1417,20 @@ class AssocieGenerator(Generator):
             os.close(rendered)
         else:
             BACKGROUND_INDEX.append((job, rendered))
+
+
+#: how much lower the priority of the processes that render pages and write exports is while the
+#: search index is built beside them (``os.nice`` increment)
+YIELD_TO_INDEX = 10
+
+
+def yield_to_index() -> None:
+    """Lower this (forked) process's priority below the search index's: the build ends when the
+    index is done, and Pagefind is its longest path."""
+    try:
+        os.nice(YIELD_TO_INDEX)
+    except (AttributeError, OSError):   # pragma: no cover - no priorities on this system
+        pass
 
 
 #: folders of the pages the search index reads (``associe.indexing.ENTRY_FOLDERS``)
