@@ -578,7 +578,8 @@ class SiteModel:
 
     def memo(self, macro: Any, *args: Any) -> Markup:
         """``macro(*args)``, rendered once per distinct arguments (lists compared by value). The
-        macro must depend on its arguments only."""
+        macro must depend on its arguments only; memoised macros are told apart by their name
+        (a template imported ``with context`` makes new macro objects for every page)."""
         key = (macro.name, *(_frozen(arg) for arg in args))
         html = self._memo.get(key)
         if html is None:
