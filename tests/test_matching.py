@@ -641,3 +641,33 @@ def test_fast_term_counts_match_on_random_unicode_texts():
         assert written_forms(entry) == surfaces
 
     check()
+
+
+@pytest.mark.parametrize("cells", [1, 7, 4_000_000])     # blocks of 1 need, of a few, of all
+def test_text_columns_give_exactly_the_cosine_of_the_dictionaries(monkeypatch, cells):
+    """The cosines read from flat arrays are the very floats ``cosine`` sums (same order), for
+    pairs in any order, needs or offers without words, words only one side has."""
+    import numpy as np
+
+    from associe.pair_scores import TextColumns, cosine
+
+    rng = random.Random(cells)
+    words = [f"mot{i}" for i in range(40)]
+
+    def vector():
+        chosen = rng.sample(words, rng.randint(0, 12))
+        weights = [rng.random() for _ in chosen]
+        norm = sum(w * w for w in weights) ** 0.5 or 1.0
+        return {word: w / norm for word, w in zip(chosen, weights)}
+
+    needs = [vector() for _ in range(60)]
+    offers = [vector() for _ in range(50)]
+    monkeypatch.setattr(TextColumns, "TABLE_CELLS", cells)
+    columns = TextColumns(needs, offers)
+    ni = np.array([rng.randrange(60) for _ in range(3000)], dtype=np.intp)
+    oi = np.array([rng.randrange(50) for _ in range(3000)], dtype=np.intp)
+    for rows in ((ni, oi), (np.sort(ni), oi), (ni[:0], oi[:0]), (ni[:1], oi[:1])):
+        got = columns.cosines(*rows).tolist()
+        assert got == [cosine(needs[n], offers[o]) for n, o in zip(*(r.tolist() for r in rows))]
+    assert sum(1 for value in columns.cosines(ni, oi).tolist() if 0 < value < 1) > 1000
+    assert sum(1 for n, o in zip(ni.tolist(), oi.tolist()) if len(needs[n].keys() & offers[o].keys()) >= 3) > 100

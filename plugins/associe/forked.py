@@ -12,12 +12,13 @@ the same order. An exception (or Ctrl-C) in the parent kills the child.
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
 import signal
 import sys
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -45,6 +46,21 @@ def private_mb() -> float:
     except (OSError, ValueError):
         return 0.0
     return total_kb / 1024
+
+
+@contextlib.contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """Python's cyclic garbage collector off inside the block (and back as it was after). For
+    steps that allocate many small objects without reference cycles next to a large corpus:
+    every full collection would scan the whole corpus again (at 50,000 entries, half the time of
+    choosing the inspiring examples). Memory is still freed by reference counting."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def in_two(here: Callable[[], A], there: Callable[[], B], parallel: bool = True) -> tuple[A, B]:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import gc
 import heapq
 import itertools
 import math
@@ -745,13 +744,8 @@ def _match(needs: list[Entry], offers: list[Entry], build_date: dt.date, setting
            blocked: bool) -> MatchResult:
     # Hundreds of thousands of short-lived tuples and no reference cycles: the cyclic garbage
     # collector would only rescan the whole corpus again and again (a third of the time at 10k×10k).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with forked.without_cyclic_gc():
         return _match_unguarded(needs, offers, build_date, settings, blocked)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _match_unguarded(needs: list[Entry], offers: list[Entry], build_date: dt.date, settings: MatchSettings,
@@ -1062,42 +1056,56 @@ class ExampleIndex:
 
     def _best(self, categorie: Any, kind: Any, themes: frozenset, region: Any, count: int) -> list[int]:
         """The first ``count`` rows of the examples of this catégorie or type by ``for_entry``'s
-        ``key`` (shared thematics, same région, shared fields, id), looking only at the examples
-        that share a thematic, then at as few others as needed."""
+        ``key`` (shared thematics, same région, shared fields, id), without looking at the others:
+        level by level from the most thematics shared, the examples sharing at least ``c`` of the
+        entry's thematics are those listed under one of its ``c``-thematic subsets, in the pool's
+        order; those sharing more were all taken at a higher level (otherwise the ranking would
+        be complete), so at most ``count`` rows are skipped per list. The work depends on
+        ``count`` and on the entry's thematics (at most 5), not on the number of examples."""
         pool = self._pool(categorie, kind)
-        ordered = pool.ordered
-        shared: Counter[int] = Counter()
-        for theme in themes:
-            shared.update(pool.by_theme.get(theme, ()))
-        keyed = [(-n, region is None or ordered[position][2] != region, position) for position, n in shared.items()]
-        best = [position for _, _, position in heapq.nsmallest(count, keyed)]
-        if len(best) < count:            # then the examples sharing no thematic: same région first
-            if region is not None:
-                for position in pool.by_region.get(region, ()):
-                    if len(best) == count:
-                        break
-                    if position not in shared:
-                        best.append(position)
-            for position, row in enumerate(ordered):
-                if len(best) == count:
-                    break
-                if position not in shared and (region is None or row[2] != region):
+        best: list[int] = []
+        taken: set[int] = set()
+
+        def take(streams: list) -> bool:
+            for position in heapq.merge(*streams) if len(streams) > 1 else (streams[0] if streams else ()):
+                if position not in taken:
+                    taken.add(position)
                     best.append(position)
-        return [ordered[position] for position in best]
+                    if len(best) == count:
+                        return True
+            return False
+
+        mine = sorted(themes)
+        for shared in range(len(mine), 0, -1):
+            subsets = list(itertools.combinations(mine, shared))
+            if region is not None and take([pool.by_subset_region[(subset, region)] for subset in subsets
+                                            if (subset, region) in pool.by_subset_region]):
+                break
+            if take([pool.by_subset[subset] for subset in subsets if subset in pool.by_subset]):
+                break
+        else:          # then the examples sharing no thematic: same région first
+            if not (region is not None and take([pool.by_region.get(region, ())])):
+                take([range(len(pool.ordered))])
+        return [pool.ordered[position] for position in best]
 
 
 class _ExamplePool:
     """The examples of one (catégorie, type de soutien): ordered by shared fields then id, with
-    the positions in that order of those of each thematic and of each région."""
-    __slots__ = ("ordered", "by_theme", "by_region")
+    the positions in that order of those of each région, and of those holding each subset of
+    thematics (a sorted tuple), also by région (``by_subset_region``, key ``(subset, région)``)."""
+    __slots__ = ("ordered", "by_subset", "by_subset_region", "by_region")
 
     def __init__(self, rows: list[int], categorie: Any, kind: Any):
         self.ordered = sorted(rows, key=lambda row: (-((row[3] == categorie) + (row[4] == kind)), row[0].id))
-        self.by_theme: dict[Any, list[int]] = {}
+        self.by_subset: dict[tuple, list[int]] = {}
+        self.by_subset_region: dict[tuple, list[int]] = {}
         self.by_region: dict[Any, list[int]] = {}
         for position, row in enumerate(self.ordered):
-            for theme in row[1]:
-                self.by_theme.setdefault(theme, []).append(position)
+            themes = sorted(row[1])
+            for size in range(1, len(themes) + 1):
+                for subset in itertools.combinations(themes, size):
+                    self.by_subset.setdefault(subset, []).append(position)
+                    self.by_subset_region.setdefault((subset, row[2]), []).append(position)
             self.by_region.setdefault(row[2], []).append(position)
 
 

@@ -9,11 +9,12 @@ are judged in a few hundredths of a second instead of a second of Python.
 Each field the rules read is a column (one numpy array per field, one row per item); strings
 (types, objets, organisations, places, catégories, units) are replaced by integer codes shared by
 needs and offers, -1 standing for "none" where a missing value never equals another one; the
-thematics of an entry are the bits of one integer. The text cosine stays in Python, on the pairs
-that passed the hard conditions only (sparse vectors of a dozen terms: faster as dictionaries
-than as arrays, measured), summed in the same order as the reference's; so do the shared
-thematics beyond 63 distinct ones. The score is rounded with Python's ``round``, as in the
-reference.
+thematics of an entry are the bits of one integer. The text cosine, on the pairs that passed the
+hard conditions only, reads the offer's terms in a flat array and the need's weights in a dense
+table filled for a few hundred needs at a time (``TextColumns``), and sums the products in the
+offer's order as ``cosine`` does, so that the sums are the same floating-point numbers. The shared
+thematics beyond 63 distinct ones stay in Python. The score is rounded with Python's ``round``,
+as in the reference.
 """
 from __future__ import annotations
 
@@ -28,15 +29,87 @@ _OTHER_REACH = 5      # unknown reach: covers nothing
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    """Cosine of two L2-normalised vectors: the products of their shared terms, summed in the
-    order of the shorter vector (of ``a`` when they are as long)."""
-    if len(a) > len(b):
-        a, b = b, a
+    """Cosine of two L2-normalised vectors (``a`` the need's, ``b`` the offer's): the products of
+    their shared terms, summed in the order of ``b`` (the order ``TextColumns`` sums them in)."""
     total = 0.0
-    for term, value in a.items():
-        if term in b:
-            total += value * b[term]
+    for term, value in b.items():
+        if term in a:
+            total += a[term] * value
     return total
+
+
+class TextColumns:
+    """The TF-IDF vectors of the needs and of the offers as flat arrays, for the cosine of many
+    pairs at once (``cosines``).
+
+    Each offer's terms (integer codes) and weights follow one another in ``offer_terms`` and
+    ``offer_weights`` (from ``offer_start[row]``, ``offer_length[row]`` of them), in the order of
+    its dictionary. For a block of consecutive needs, their weights are written into a dense
+    table (need × term, zero elsewhere), every pair reads its offer's terms in that table, and
+    ``numpy.bincount`` adds the products pair by pair in the offer's order: the products of
+    terms the need lacks are 0.0, and adding 0.0 leaves a sum unchanged, so each sum is exactly
+    ``cosine(need, offer)``. About three times faster than the dictionaries at 18,000 × 18,000
+    open entries (610,000 pairs: 0.23 s instead of 0.7 s)."""
+
+    #: cells of the dense table (float64: 32 MB at most)
+    TABLE_CELLS = 4_000_000
+
+    def __init__(self, need_vectors: Sequence[dict[str, float]], offer_vectors: Sequence[dict[str, float]]):
+        vocabulary: dict[str, int] = {}
+        code = vocabulary.setdefault
+
+        def flat(vectors: Sequence[dict[str, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            length = np.fromiter(map(len, vectors), dtype=np.int64, count=len(vectors))
+            total = int(length.sum())
+            terms = np.fromiter((code(term, len(vocabulary)) for vector in vectors for term in vector),
+                                dtype=np.int64, count=total)
+            weights = np.fromiter((value for vector in vectors for value in vector.values()),
+                                  dtype=np.float64, count=total)
+            start = np.zeros(len(vectors) + 1, dtype=np.int64)
+            np.cumsum(length, out=start[1:])
+            return length, start, terms, weights
+
+        self.need_length, self.need_start, self.need_terms, self.need_weights = flat(need_vectors)
+        self.offer_length, self.offer_start, self.offer_terms, self.offer_weights = flat(offer_vectors)
+        self.need_row = np.repeat(np.arange(len(need_vectors), dtype=np.int64), self.need_length)
+        self.terms = max(1, len(vocabulary))
+        self.block = max(1, min(256, self.TABLE_CELLS // self.terms))
+
+    def cosines(self, ni: np.ndarray, oi: np.ndarray) -> np.ndarray:
+        """``cosine(need_vectors[ni[i]], offer_vectors[oi[i]])`` for every ``i``."""
+        out = np.zeros(len(ni), dtype=np.float64)
+        if not len(ni):
+            return out
+        order = None
+        if np.any(ni[1:] < ni[:-1]):            # blocks of consecutive needs: pairs sorted by need
+            order = np.argsort(ni, kind="stable")
+            ni, oi = ni[order], oi[order]
+        block, table = self.block, np.zeros((self.block, self.terms), dtype=np.float64)
+        first_need = int(ni[0]) // block * block
+        bounds = np.searchsorted(ni, np.arange(first_need, int(ni[-1]) + block + 1, block))
+        sums = np.empty(len(ni), dtype=np.float64)
+        last = len(self.need_length)
+        for number in range(len(bounds) - 1):
+            begin, end = int(bounds[number]), int(bounds[number + 1])
+            if begin == end:
+                continue
+            base = first_need + number * block
+            cells = slice(int(self.need_start[base]), int(self.need_start[min(base + block, last)]))
+            rows, columns = self.need_row[cells] - base, self.need_terms[cells]
+            table[rows, columns] = self.need_weights[cells]
+            offers = oi[begin:end]
+            counts = self.offer_length[offers]
+            pair = np.repeat(np.arange(len(offers)), counts)
+            # position of each of the offer's terms in the flat arrays, pair after pair
+            position = (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+                        + np.repeat(self.offer_start[offers], counts))
+            products = self.offer_weights[position] * table[(ni[begin:end] - base)[pair], self.offer_terms[position]]
+            sums[begin:end] = np.bincount(pair, weights=products, minlength=len(offers))
+            table[rows, columns] = 0.0
+        if order is None:
+            return sums
+        out[order] = sums
+        return out
 
 
 class Codes(dict):
@@ -165,6 +238,7 @@ class PairRules:
         self.text_full = s.text_full_cosine
         self.min_score = s.min_score
         self._compatible: np.ndarray | None = None
+        self._text: TextColumns | None = None       # from the vectors, once they are read
 
     def compatible_table(self) -> np.ndarray:
         """``table[need type, need objet, offer type, offer objet]``: may the offer answer the need?"""
@@ -266,6 +340,7 @@ class PairRules:
     def set_vectors(self, need_vectors: list[dict[str, float]], offer_vectors: list[dict[str, float]]) -> None:
         """The TF-IDF vectors of the needs and offers (by row), read by ``score``."""
         self.needs.vec, self.offers.vec = need_vectors, offer_vectors
+        self._text = None
 
     def _covers(self, reach, radius, d, has, same_dept, same_commune, same_region, near_commune) -> np.ndarray:
         """Does the holder's reach (``reach``, ``radius``: one per pair) cover the other's place?"""
@@ -276,15 +351,13 @@ class PairRules:
                 | ((reach == 4) & (same_commune | near_commune)))
 
     def _text_part(self, ni: np.ndarray, oi: np.ndarray) -> np.ndarray:
-        """Text part of each pair: min(1, cosine / text_full_cosine) (sparse vectors, short: read
-        in Python)."""
+        """Text part of each pair: min(1, cosine / text_full_cosine)."""
         full = self.text_full
         if full <= 0:
             return np.zeros(len(ni))
-        n_vec, o_vec = self.needs.vec, self.offers.vec
-        cosines = np.fromiter(map(cosine, map(n_vec.__getitem__, ni.tolist()), map(o_vec.__getitem__, oi.tolist())),
-                              dtype=np.float64, count=len(ni))
-        return np.minimum(cosines / full, 1.0)
+        if self._text is None:
+            self._text = TextColumns(self.needs.vec, self.offers.vec)
+        return np.minimum(self._text.cosines(ni, oi) / full, 1.0)
 
     def _shared_themes(self, ni: np.ndarray, oi: np.ndarray) -> np.ndarray:
         """Number of thematics each pair shares (when they are too many for bit masks)."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .enrich import enrich
+from .forked import without_cyclic_gc
 from .problems import PipelineError, Problem
 from .records import Corpus, Entry
 from .validation import check, parse_date
@@ -76,8 +77,9 @@ def run_pipeline(content_dir: Path, build_date: dt.date, include_fictitious: boo
     settings = match_settings or MatchSettings()
     matches = match(needs, offers, build_date, settings)
     examples = listed["exemple"]
-    example_index = ExampleIndex(examples)
-    examples_for = {(e.kind, e.id): example_index.for_entry(e, k=3) for e in listed["besoin"] + listed["offre"]}
+    with without_cyclic_gc():   # tens of thousands of short lists, no cycles: see ``without_cyclic_gc``
+        example_index = ExampleIndex(examples)
+        examples_for = {(e.kind, e.id): example_index.for_entry(e, k=3) for e in listed["besoin"] + listed["offre"]}
     return SiteData(corpus=corpus, build_date=build_date, geography=geo, listed=listed, expired=expired,
                     matches=matches, examples_for=examples_for,
                     warnings=[p for p in result.problems if not p.is_error], include_fictitious=include_fictitious)
