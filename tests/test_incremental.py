@@ -233,3 +233,62 @@ def test_page_keys_in_two_groups_do_not_depend_on_the_fork_nor_on_the_other_grou
     more = keys(pages(extra=1), True)
     assert {path: key for path, key in more.items() if path.startswith("liste/")} == \
         {path: key for path, key in forked.items() if path.startswith("liste/")}
+
+
+def test_a_rebuild_reads_the_cards_of_unchanged_entries_from_the_last_build(tmp_path):
+    """The cards of a listing come from the fragments the last build rendered when their entry did
+    not change (``FragmentStore``): one of them replaced by a marker in the store shows up on the
+    listing rendered again after a new need is added."""
+    import marshal
+
+    content, cache, output = tmp_path / "content", tmp_path / "cache", tmp_path / "site"
+    shutil.copytree(FIXTURE, content)
+    build(output, content, cache)
+    [store] = cache.glob("fragments-*.marshal")
+    data = marshal.loads(store.read_bytes())
+    names = [name for name in data["items"] if name[0] == "card" and name[1] == "besoin"]
+    assert names and any(name[0] == "pair_side" for name in data["items"])
+    name = sorted(names)[0]
+    fingerprint, html = data["items"][name]
+    assert f"/{name[2]}/" in html
+    data["items"][name] = (fingerprint, html.replace('class="carte-titre"', 'class="carte-titre relue"'))
+    store.write_bytes(marshal.dumps(data))
+
+    (content / "besoins" / "ecrans-dijon.yaml").write_text(NEW_NEED, encoding="utf-8")
+    build(output, content, cache)
+    listing = (output / "besoins" / "index.html").read_text(encoding="utf-8")
+    assert "ecrans-dijon" in listing and 'class="carte-titre relue"' in listing
+    # the new entry's card is in the store for the next build
+    assert any(n[:3] == ("card", "besoin", "ecrans-dijon") for n in marshal.loads(store.read_bytes())["items"])
+
+
+def test_fragment_store_merges_the_rendering_processes_and_forgets_what_is_gone(tmp_path):
+    from associe.page_cache import FragmentStore
+
+    store = FragmentStore(tmp_path, tmp_path / "site", b"key")
+    store.put(("card", "besoin", "a", 3), b"fa", "<li>a</li>")
+    store.put(("card", "besoin", "parti", 3), b"fp", "<li>parti</li>")
+    pid = os.fork()
+    if pid == 0:                                # a rendering process
+        try:
+            store.fresh = {("pair_side", "offre", "b"): (b"fb", "<div>b</div>")}
+            store.write_part()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    stray = FragmentStore(tmp_path, tmp_path / "site", b"another build key")   # never merged
+    stray.put(("card", "besoin", "c", 3), b"fc", "<li>c</li>")
+    stray.parts.mkdir(exist_ok=True)
+    (stray.parts / "1.part").write_bytes(__import__("marshal").dumps({"base": b"another build key",
+                                                                      "items": stray.fresh}))
+    store.save(lambda name: name[2] != "parti")
+    assert not list(store.parts.glob("*"))
+
+    again = FragmentStore(tmp_path, tmp_path / "site", b"key").load()
+    assert again.get(("card", "besoin", "a", 3), b"fa") == "<li>a</li>"
+    assert again.get(("pair_side", "offre", "b"), b"fb") == "<div>b</div>"
+    assert again.get(("card", "besoin", "a", 3), b"changed") is None        # the entry changed
+    assert again.get(("card", "besoin", "parti", 3), b"fp") is None         # no longer published
+    assert again.get(("card", "besoin", "c", 3), b"fc") is None             # another build key's part
+    assert FragmentStore(tmp_path, tmp_path / "site", b"other key").load().known == {}
+    assert FragmentStore(tmp_path, tmp_path / "other site", b"key").load().known == {}

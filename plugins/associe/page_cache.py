@@ -17,6 +17,10 @@ wrong skip). The keys, with each written file's size and modification time, are 
 manifest in ``ASSOCIE_CACHE_PATH`` (one per output folder). A page is skipped when its key is the
 manifest's and its file is still the one the last build wrote (same size and date); the pages
 the last build wrote and this one does not (a deleted entry, a shorter listing) are removed.
+
+Within the pages that must be rendered again, the cards of listings and the sides of suggested
+pairs whose entry did not change are read from the last build (``FragmentStore``), under the
+same build key and the same entry fingerprint.
 """
 from __future__ import annotations
 
@@ -299,6 +303,9 @@ class Manifest:
             try:
                 if sidecar != self.path.with_suffix(".path") and not Path(sidecar.read_text(encoding="utf-8")).is_dir():
                     sidecar.with_suffix(".pickle").unlink(missing_ok=True)
+                    # the rendered fragments of that folder (``FragmentStore``, same name)
+                    sidecar.with_name(sidecar.name.replace("pages-", "fragments-", 1)).with_suffix(".marshal") \
+                        .unlink(missing_ok=True)
                     sidecar.unlink(missing_ok=True)
             except OSError:
                 continue
@@ -341,3 +348,89 @@ def remove_stale(output: Path, previous: set[str] | dict, current: set[str] | di
         except OSError:
             pass
     return removed
+
+
+class FragmentStore:
+    """Rendered fragments kept from one build to the next: a listing's card of an entry, a side
+    of a suggested pair. Each is stored under its name (macro, kind, id, variant) with the
+    fingerprint of its entry (``SiteModel.fingerprint``: everything a page may show of it) and
+    is reused only for the same fingerprint, in a build of the same build key (code, templates,
+    settings, date): the rule by which a whole page is skipped, applied to a piece of a page.
+
+    Adding one entry makes dozens of listing pages render again (the newest first: every page
+    after the first shifts), but their cards have not changed: they are read here instead of
+    rendered (hundreds of macro calls per page). The pages are rendered by forked processes,
+    each writing what it rendered to a part file (``write_part``) that the parent merges into
+    the store (``save``)."""
+
+    def __init__(self, cache_dir: Path, output: Path, base: bytes):
+        # one store per output folder, as the manifest (two sites built at once keep their own)
+        name = hashlib.blake2b(str(Path(output).resolve()).encode(), digest_size=8).hexdigest()
+        self.path = Path(cache_dir) / f"fragments-{name}.marshal"
+        self.parts = Path(cache_dir) / f"fragments-{name}.parts"
+        self.base = base
+        self.known: dict[tuple, tuple[bytes, str]] = {}
+        self.fresh: dict[tuple, tuple[bytes, str]] = {}
+
+    def load(self) -> "FragmentStore":
+        import marshal
+
+        try:
+            with open(self.path, "rb") as handle:
+                data = marshal.load(handle)
+        except (OSError, EOFError, ValueError, TypeError):
+            return self
+        if isinstance(data, dict) and data.get("version") == VERSION and data.get("base") == self.base:
+            items = data.get("items")
+            self.known = items if isinstance(items, dict) else {}
+        return self
+
+    def get(self, name: tuple, fingerprint: bytes) -> str | None:
+        """The fragment stored under ``name`` for this ``fingerprint``, or None."""
+        found = self.fresh.get(name) or self.known.get(name)
+        if found is not None and found[0] == fingerprint:
+            return found[1]
+        return None
+
+    def put(self, name: tuple, fingerprint: bytes, html: str) -> None:
+        self.fresh[name] = (fingerprint, html)
+
+    def write_part(self) -> None:
+        """In a rendering process: what it rendered, for the parent to merge."""
+        import marshal
+
+        if not self.fresh:
+            return
+        self.parts.mkdir(parents=True, exist_ok=True)
+        temporary = self.parts / f"{os.getpid()}.tmp"
+        with open(temporary, "wb") as handle:
+            marshal.dump({"base": self.base, "items": self.fresh}, handle)
+        os.replace(temporary, self.parts / f"{os.getpid()}.part")
+
+    def save(self, alive: Callable[[tuple], bool]) -> None:
+        """Merge the parts of the rendering processes, keep the fragments whose name ``alive``
+        accepts (an entry still published), write the store for the next build."""
+        import marshal
+
+        items = dict(self.known)
+        for part in sorted(self.parts.glob("*.part")) if self.parts.is_dir() else ():
+            try:
+                with open(part, "rb") as handle:
+                    fresh = marshal.load(handle)
+                if isinstance(fresh, dict) and fresh.get("base") == self.base and isinstance(fresh.get("items"), dict):
+                    items.update(fresh["items"])
+            except (OSError, EOFError, ValueError, TypeError):
+                pass
+            part.unlink(missing_ok=True)
+        items.update(self.fresh)
+        items = {name: value for name, value in items.items() if alive(name)}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            marshal.dump({"version": VERSION, "base": self.base, "items": items}, handle)
+        os.replace(temporary, self.path)
+
+    def clear_parts(self) -> None:
+        """Parts left by an interrupted build (never merged: they may be of another build key)."""
+        for part in self.parts.glob("*") if self.parts.is_dir() else ():
+            part.unlink(missing_ok=True)
