@@ -111,3 +111,26 @@ def test_probe_measures_real_folder_and_file_creation(tmp_path):
     assert bench.fs_probe(tmp_path) > 0
     probes = list(tmp_path.glob("fs-probe-*/p*/index.html"))
     assert len(probes) == bench.PROBE_FILES and probes[0].stat().st_size == 3000
+
+
+def test_growth_measures_the_sizes_in_turn_and_compares_with_n_log_n(tmp_path):
+    """bench/growth.py on two small sizes, one round: a line per measurement, the smallest CPU
+    time of each stage per size, the growth against the n log n bound, a verdict."""
+    growth = ROOT / "bench" / "growth.py"
+    completed = subprocess.run([sys.executable, str(growth), "--sizes", "100", "200", "--rounds", "1", "--seed", "3"],
+                               cwd=ROOT, env={**os.environ, "ASSOCIE_BENCH_OUT": str(tmp_path)},
+                               capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    lines = completed.stdout.splitlines()
+    stage = rf"load_validate_cpu_s=({NUMBER}) enrich_cpu_s=({NUMBER}) match_cpu_s=({NUMBER})"
+    rounds = [re.fullmatch(rf"round=1 entries=(\d+) {stage} pairs=(\d+)", line) for line in lines if line.startswith("round=")]
+    assert [m.group(1) for m in rounds if m] == ["100", "200"]
+    assert float(rounds[1].group(2)) > 0 and int(rounds[1].group(5)) >= 0
+    assert [line for line in lines if line.startswith("entries=")] == [
+        f"entries={m.group(1)} load_validate_cpu_s={m.group(2)} enrich_cpu_s={m.group(3)} match_cpu_s={m.group(4)}"
+        for m in rounds]
+    [ratio] = [line for line in lines if line.startswith("growth ")]
+    assert re.fullmatch(rf"growth 100->200: bound_nlogn=2\.30 load_validate=x{NUMBER}(\(over\))? "
+                        rf"enrich=x({NUMBER}|inf)(\(over\))? match=x{NUMBER}(\(over\))?", ratio), ratio
+    assert re.fullmatch(r"within_nlogn=(yes|no)", lines[-1])
+    assert ("(over)" in ratio) == (lines[-1] == "within_nlogn=no")

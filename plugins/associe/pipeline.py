@@ -57,27 +57,30 @@ def run_pipeline(content_dir: Path, build_date: dt.date, include_fictitious: boo
     result = check([content_dir], geography=geo, cache_dir=cache_dir, **kwargs)
     if result.errors:
         raise PipelineError(result.errors)
-    corpus = enrich(result.corpus, geo)
-    keep = (lambda e: True) if include_fictitious else (lambda e: not e.fictitious)
-    listed: dict[str, list[Entry]] = {}
-    expired: list[Entry] = []
-    for kind in ("organisation", "besoin", "offre", "exemple"):
-        listed[kind] = []
-        for entry in corpus.of_kind(kind).values():
-            if not keep(entry):
-                continue
-            if is_expired(entry, build_date):
-                expired.append(entry)
-            elif parse_date(entry.get("date_publication")) and parse_date(entry.get("date_publication")) > build_date:
-                continue  # scheduled for later: not published yet
-            else:
-                listed[kind].append(entry)
-    needs = [e for e in listed["besoin"] if is_open(e, build_date)]
-    offers = [e for e in listed["offre"] if is_open(e, build_date)]
-    settings = match_settings or MatchSettings()
-    matches = match(needs, offers, build_date, settings)
-    examples = listed["exemple"]
-    with without_cyclic_gc():   # tens of thousands of short lists, no cycles: see ``without_cyclic_gc``
+    # From here on, many small objects without reference cycles (places, lists, suggestions) next
+    # to the whole corpus: the cyclic garbage collector would scan the corpus again at every full
+    # collection (at 50,000 entries, most of ``enrich`` and half of choosing the inspiring examples)
+    with without_cyclic_gc():
+        corpus = enrich(result.corpus, geo)
+        keep = (lambda e: True) if include_fictitious else (lambda e: not e.fictitious)
+        listed: dict[str, list[Entry]] = {}
+        expired: list[Entry] = []
+        for kind in ("organisation", "besoin", "offre", "exemple"):
+            listed[kind] = []
+            for entry in corpus.of_kind(kind).values():
+                if not keep(entry):
+                    continue
+                if is_expired(entry, build_date):
+                    expired.append(entry)
+                elif parse_date(entry.get("date_publication")) and parse_date(entry.get("date_publication")) > build_date:
+                    continue  # scheduled for later: not published yet
+                else:
+                    listed[kind].append(entry)
+        needs = [e for e in listed["besoin"] if is_open(e, build_date)]
+        offers = [e for e in listed["offre"] if is_open(e, build_date)]
+        settings = match_settings or MatchSettings()
+        matches = match(needs, offers, build_date, settings)
+        examples = listed["exemple"]
         example_index = ExampleIndex(examples)
         examples_for = {(e.kind, e.id): example_index.for_entry(e, k=3) for e in listed["besoin"] + listed["offre"]}
     return SiteData(corpus=corpus, build_date=build_date, geography=geo, listed=listed, expired=expired,
