@@ -261,3 +261,17 @@ def test_a_large_lot_is_indexed_alone():
     assert most_at_once(slots, [2, 1, 2, 2]) == 1
     slots.set_limit(1)
     assert most_at_once(slots, [2]) == 1
+
+
+def test_staged_pages_are_written_where_pagefind_reads_them_then_removed(tmp_path):
+    from associe.indexing import _stage, _unstage
+
+    pages = [("/besoins/a/", "<p>é</p>"), ("/besoins/b/", "<p>b</p>"), ("/organisations/c/", "<p>c</p>")]
+    site = tmp_path / "lot"
+    _stage(site, pages)
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("index.html")) == [
+        "besoins/a/index.html", "besoins/b/index.html", "organisations/c/index.html"]
+    assert (site / "besoins" / "a" / "index.html").read_bytes() == "<p>é</p>".encode("utf-8")
+    (site / "besoins" / "b" / "extra.txt").write_text("x")      # anything else in the folder goes too
+    _unstage(site, pages)
+    assert not site.exists()

@@ -331,10 +331,11 @@ def _staged_folder(output_dir: Path, folder: str) -> list[tuple[str, str]]:
     pages: list[tuple[str, str]] = []
     if not root.is_dir():
         return pages
+    base = str(root)
     for name in sorted(entry.name for entry in os.scandir(root) if entry.is_dir()):
         try:
-            with open(root / name / "index.html", encoding="utf-8") as handle:
-                html = handle.read()
+            with open(f"{base}/{name}/index.html", "rb") as handle:
+                html = handle.read().decode("utf-8")
         except FileNotFoundError:
             continue
         staged = stage_page(html)
@@ -384,10 +385,36 @@ def _staging_root() -> str | None:
 
 
 def _stage(folder: Path, pages: list[tuple[str, str]]) -> None:
+    """Each page as ``<folder>/<url>/index.html`` (system calls: thousands of pages, and
+    ``pathlib`` cost more than the writing itself)."""
+    base = str(folder)
+    made: set[str] = set()
     for url, html in pages:
-        page = folder / url.strip("/") / "index.html"
-        page.parent.mkdir(parents=True)
-        page.write_text(html, encoding="utf-8")
+        page = f"{base}/{url.strip('/')}"
+        parent = os.path.dirname(page)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        os.mkdir(page)
+        handle = os.open(f"{page}/index.html", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(handle, html.encode("utf-8"))
+        finally:
+            os.close(handle)
+
+
+def _unstage(folder: Path, pages: list[tuple[str, str]]) -> None:
+    """Remove what ``_stage`` wrote: each page's file and folder, then what remains (the kind
+    folders); much cheaper than walking the tree (``shutil.rmtree``) page by page."""
+    base = str(folder)
+    for url, _html in pages:
+        page = f"{base}/{url.strip('/')}"
+        try:
+            os.unlink(f"{page}/index.html")
+            os.rmdir(page)
+        except OSError:
+            pass            # left to rmtree below
+    shutil.rmtree(folder)
 
 
 def _pagefind(site: Path, target: Path, expected: int) -> str:
@@ -443,7 +470,7 @@ def _build_lot(lot: Lot, bundle: Path, staging: Path) -> None:
     final = bundle / lot.name
     target = staging / f"{lot.name}-paquet" if final.is_dir() else bundle / f".{lot.name}.tmp"
     _pagefind(site, target, len(lot.pages))
-    shutil.rmtree(site)
+    _unstage(site, lot.pages)
     for path in target.iterdir():   # merged bundles need their index only (scripts come from the main one)
         if path.name in LOT_KEEP or (path.name.startswith("pagefind.") and path.name.endswith(".pf_meta")):
             continue

@@ -282,7 +282,7 @@ class Manifest:
         if known is None or known[0] != key:
             return False
         try:
-            stat = os.stat(self.output / relative)
+            stat = os.stat(f"{self.output}/{relative}")    # thousands of pages: no pathlib
         except OSError:
             return False
         return stat.st_size == known[1] and stat.st_mtime_ns == known[2]
@@ -321,7 +321,7 @@ class Manifest:
 def stamp(output: Path, relative: str, key: bytes | None) -> tuple[bytes, int, int] | None:
     if key is None:
         return None
-    stat = os.stat(Path(output) / relative)
+    stat = os.stat(f"{output}/{relative}")
     return (key, stat.st_size, stat.st_mtime_ns)
 
 
