@@ -196,3 +196,33 @@ def test_property_token_soup_is_always_clean(source):
 @given(st.text(max_size=300))
 def test_property_any_text_is_always_clean(source):
     assert_clean(render(source))
+
+
+def test_conversions_made_in_a_rendering_process_are_read_back_by_the_parent(tmp_path, monkeypatch):
+    """The entry pages are rendered by forked processes; the meeting kits, rendered after them,
+    show the same descriptions: the parent reads the children's conversions back
+    (``save_converted`` / ``load_converted``) instead of converting every text twice."""
+    import os
+
+    from associe import markdown_safe
+
+    text = "Un **texte** converti une seule fois, avec [un lien](https://exemple.fr)."
+    monkeypatch.setattr(markdown_safe, "_CONVERTED", {})
+    pid = os.fork()
+    if pid == 0:
+        try:
+            markdown_safe.render(text)
+            markdown_safe.save_converted(tmp_path)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert text not in markdown_safe._CONVERTED
+    (tmp_path / "1.marshal").write_bytes(b"not marshal")        # a damaged part is skipped
+    assert markdown_safe.load_converted(tmp_path) == 1
+
+    def no_second_conversion(source):
+        raise AssertionError("converted again")
+
+    monkeypatch.setattr(markdown_safe, "_markdown", no_second_conversion)
+    assert markdown_safe.plain_text(text, 30) == "Un texte converti une seule…"
+    assert 'rel="nofollow ugc noopener noreferrer"' in markdown_safe.render(text)

@@ -38,6 +38,7 @@ import logging
 import os
 import re
 import sys
+import tempfile
 import threading
 import traceback
 import unicodedata
@@ -929,6 +930,7 @@ class AssocieGenerator(Generator):
         out = str(output)
         folders: set[str] = set()
         store, parent = self.model.fragments, os.getpid()
+        texts: list[str | None] = [None]    # where the entry pages' processes leave their Markdown conversions
 
         def render(share: list[int]) -> None:
             for index in share:
@@ -945,8 +947,11 @@ class AssocieGenerator(Generator):
                     local["description"] = self._description(local.pop("describe"))
                 template = templates[local.pop("template")]
                 write_page(out, name, template.render(local).encode("utf-8"), folders)
-            if store is not None and os.getpid() != parent:   # a rendering process: for the parent to merge
-                store.write_part()
+            if os.getpid() != parent:     # a rendering process: what the parent reads back
+                if store is not None:
+                    store.write_part()
+                if texts[0] is not None:
+                    markdown_safe.save_converted(texts[0])
 
         workers = int(self.settings.get("ASSOCIE_RENDER_WORKERS") or 1)
 
@@ -959,7 +964,13 @@ class AssocieGenerator(Generator):
         # the searched pages (entries) first: the search index can be built from them while the
         # other pages are written (``_index_hook``)
         searched = [i for i in todo if files[i].split("/", 1)[0] in SEARCHED_FOLDERS]
-        render_all(searched)
+        with tempfile.TemporaryDirectory(prefix="associe-textes-") as folder:
+            texts[0] = folder
+            render_all(searched)
+            texts[0] = None
+            # their descriptions, converted there, are shown again on the meeting kits and the
+            # organisations' pages rendered below: read back rather than converted twice
+            markdown_safe.load_converted(folder)
         if manifest is not None:   # an entry page the last build wrote and this one does not: not to be indexed
             remove_stale(output, [name for name in manifest.groups.get("own", [])
                                   if name.split("/", 1)[0] in SEARCHED_FOLDERS], set(files))
