@@ -677,3 +677,43 @@ def test_exports_failing_in_their_process_fail_the_build(tmp_path, monkeypatch, 
     assert status == 1
     assert "disque plein" in printed.err and "flux et des exports a échoué" in printed.err
     assert "Site construit" not in printed.out
+
+
+def test_entry_pages_processes_hand_their_cards_and_texts_to_the_next_pages(tmp_path, monkeypatch):
+    """With hundreds of entry pages, they are rendered by forked processes that hand back the cards
+    they rendered and their Markdown conversions; the listings and meeting kits rendered afterwards
+    use them, and the site is the one a single process writes."""
+    import subprocess
+    import sys
+
+    from associe import markdown_safe
+    from associe.rendering import AssocieGenerator
+
+    content = tmp_path / "content"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "synthetic.py"), "--out", str(content), "--seed", "5",
+                    "--date", BUILD_DATE, "--needs", "240", "--offers", "240", "--organisations", "90",
+                    "--examples", "20"], check=True, stdout=subprocess.DEVNULL)
+    taken: list[int] = []
+    missing: list[tuple] = []
+    original = AssocieGenerator._take_cards
+
+    def take(self, folder):
+        before = len(self.model._cards)
+        original(self, folder)
+        taken.append(len(self.model._cards) - before)
+        # every listed entry's card is there before the listings are rendered
+        missing.extend(key for key in self.model.listed_ids if (*key, 3) not in self.model._cards)
+
+    monkeypatch.setattr(AssocieGenerator, "_take_cards", take)
+    loaded: list[int] = []
+    load = markdown_safe.load_converted
+    monkeypatch.setattr(markdown_safe, "load_converted", lambda folder: loaded.append(load(folder)) or loaded[-1])
+    two, one = tmp_path / "two", tmp_path / "one"
+    assert not pelican_build(two, content, ASSOCIE_RENDER_WORKERS=2)
+    assert len(taken) == 1 and taken[0] > 50 and not missing   # the forked process's cards, then all of them
+    assert len(loaded) == 1 and loaded[0] > 200                # its descriptions, converted there
+    assert not pelican_build(one, content, ASSOCIE_RENDER_WORKERS=1)
+    files = sorted(p.relative_to(two).as_posix() for p in two.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(one).as_posix() for p in one.rglob("*") if p.is_file())
+    different = [rel for rel in files if (two / rel).read_bytes() != (one / rel).read_bytes()]
+    assert not different, different[:10]

@@ -35,6 +35,7 @@ import gc
 import hashlib
 import json
 import logging
+import marshal
 import os
 import re
 import sys
@@ -952,6 +953,7 @@ class AssocieGenerator(Generator):
                     store.write_part()
                 if texts[0] is not None:
                     markdown_safe.save_converted(texts[0])
+                    self._hand_over_cards(texts[0])
 
         workers = int(self.settings.get("ASSOCIE_RENDER_WORKERS") or 1)
 
@@ -969,8 +971,10 @@ class AssocieGenerator(Generator):
             render_all(searched)
             texts[0] = None
             # their descriptions, converted there, are shown again on the meeting kits and the
-            # organisations' pages rendered below: read back rather than converted twice
+            # organisations' pages rendered below: read back rather than converted twice; so are
+            # the cards they rendered (else both processes below would render most cards again)
             markdown_safe.load_converted(folder)
+            self._take_cards(folder)
         if manifest is not None:   # an entry page the last build wrote and this one does not: not to be indexed
             remove_stale(output, [name for name in manifest.groups.get("own", [])
                                   if name.split("/", 1)[0] in SEARCHED_FOLDERS], set(files))
@@ -1060,6 +1064,34 @@ class AssocieGenerator(Generator):
             elif source.is_file():
                 static.append((target / source.name).as_posix())
         return {"pelican": sorted(set(written)), "static": sorted(set(static))}
+
+    def _hand_over_cards(self, folder: str) -> None:
+        """In a forked process that rendered entry pages: write the fragments it rendered into
+        ``folder`` for the parent (``_take_cards``). An organisation's page shows the cards of
+        its needs and offers, an entry's page those of its inspiring examples: nearly every
+        listing card is rendered there, by one process; without this, each process rendering
+        the listings afterwards would render most cards again."""
+        m = self.model
+        assert m is not None
+        temporary = os.path.join(folder, f"cards-{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            marshal.dump(m._cards, handle)
+        os.replace(temporary, os.path.join(folder, f"cards-{os.getpid()}.cards"))
+
+    def _take_cards(self, folder: str) -> None:
+        """Add the fragments written by ``_hand_over_cards`` to this process's."""
+        m = self.model
+        assert m is not None
+        for part in sorted(Path(folder).glob("cards-*.cards")):
+            try:
+                with open(part, "rb") as handle:
+                    cards = marshal.load(handle)
+            except (OSError, EOFError, ValueError, TypeError):
+                continue
+            if isinstance(cards, dict):
+                for key, html in cards.items():
+                    if isinstance(html, str):
+                        m._cards.setdefault(key, html)
 
     @staticmethod
     def _render_in_processes(render, pages: list, workers: int) -> None:
