@@ -217,7 +217,7 @@ def test_conversions_made_in_a_rendering_process_are_read_back_by_the_parent(tmp
             os._exit(0)
     os.waitpid(pid, 0)
     assert text not in markdown_safe._CONVERTED
-    (tmp_path / "1.marshal").write_bytes(b"not marshal")        # a damaged part is skipped
+    (tmp_path / "1.texts").write_bytes(b"not marshal")          # a damaged part is skipped
     assert markdown_safe.load_converted(tmp_path) == 1
 
     def no_second_conversion(source):

@@ -63,6 +63,33 @@ def without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+def write_part(folder: str | os.PathLike, suffix: str, value: dict) -> None:
+    """In a forked process: ``value`` (plain data: marshal) written into ``folder`` as
+    ``<pid><suffix>``, complete or not at all, for the parent to read (``read_parts``)."""
+    import marshal
+
+    temporary = os.path.join(folder, f"{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        marshal.dump(value, handle)
+    os.replace(temporary, os.path.join(folder, f"{os.getpid()}{suffix}"))
+
+
+def read_parts(folder: str | os.PathLike, suffix: str) -> Iterator[dict]:
+    """The dictionaries written by ``write_part`` into ``folder`` (those that cannot be read are
+    skipped: what they held is computed again when needed)."""
+    import marshal
+
+    names = sorted(name for name in os.listdir(folder) if name.endswith(suffix)) if os.path.isdir(folder) else []
+    for name in names:
+        try:
+            with open(os.path.join(folder, name), "rb") as handle:
+                value = marshal.load(handle)
+        except (OSError, EOFError, ValueError, TypeError):
+            continue
+        if isinstance(value, dict):
+            yield value
+
+
 def in_two(here: Callable[[], A], there: Callable[[], B], parallel: bool = True) -> tuple[A, B]:
     """``(here(), there())``, ``there()`` computed by a forked child when ``parallel`` and
     ``can_fork()``; both in this process otherwise."""

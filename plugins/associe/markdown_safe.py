@@ -16,14 +16,14 @@ handlers through untouched), then nh3 with an explicit allow-list. Decisions, te
 from __future__ import annotations
 
 import html
-import marshal
 import os
 import re
-from pathlib import Path
 
 import markdown
 import nh3
 from markupsafe import Markup
+
+from . import forked
 
 EXTENSIONS: tuple[str, ...] = ("sane_lists",)
 ALLOWED_TAGS = frozenset({"p", "br", "strong", "em", "ul", "ol", "li", "a", "blockquote", "code", "h3", "h4"})
@@ -86,25 +86,13 @@ def save_converted(folder: str | os.PathLike) -> None:
     """In a forked rendering process: write the conversions it made into ``folder``, so that
     the parent reads them (``load_converted``) before forking the processes of the next pages
     (the entry pages convert every description; the meeting kits show them again)."""
-    folder = Path(folder)
-    temporary = folder / f"{os.getpid()}.tmp"
-    with open(temporary, "wb") as handle:
-        marshal.dump(_CONVERTED, handle)
-    os.replace(temporary, folder / f"{os.getpid()}.marshal")
+    forked.write_part(folder, ".texts", _CONVERTED)
 
 
 def load_converted(folder: str | os.PathLike) -> int:
-    """Add the conversions written by ``save_converted`` into ``folder``; how many were new.
-    A part that cannot be read is skipped (its texts are converted again when needed)."""
+    """Add the conversions written by ``save_converted`` into ``folder``; how many were new."""
     added = 0
-    for part in sorted(Path(folder).glob("*.marshal")):
-        try:
-            with open(part, "rb") as handle:
-                converted = marshal.load(handle)
-        except (OSError, EOFError, ValueError, TypeError):
-            continue
-        if not isinstance(converted, dict):
-            continue
+    for converted in forked.read_parts(folder, ".texts"):
         for source, pair in converted.items():
             if (source not in _CONVERTED and isinstance(source, str) and isinstance(pair, tuple) and len(pair) == 2
                     and all(isinstance(text, str) for text in pair)):

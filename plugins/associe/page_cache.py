@@ -397,31 +397,25 @@ class FragmentStore:
 
     def write_part(self) -> None:
         """In a rendering process: what it rendered, for the parent to merge."""
-        import marshal
+        from .forked import write_part
 
         if not self.fresh:
             return
         self.parts.mkdir(parents=True, exist_ok=True)
-        temporary = self.parts / f"{os.getpid()}.tmp"
-        with open(temporary, "wb") as handle:
-            marshal.dump({"base": self.base, "items": self.fresh}, handle)
-        os.replace(temporary, self.parts / f"{os.getpid()}.part")
+        write_part(self.parts, ".part", {"base": self.base, "items": self.fresh})
 
     def save(self, alive: Callable[[tuple], bool]) -> None:
         """Merge the parts of the rendering processes, keep the fragments whose name ``alive``
         accepts (an entry still published), write the store for the next build."""
         import marshal
 
+        from .forked import read_parts
+
         items = dict(self.known)
-        for part in sorted(self.parts.glob("*.part")) if self.parts.is_dir() else ():
-            try:
-                with open(part, "rb") as handle:
-                    fresh = marshal.load(handle)
-                if isinstance(fresh, dict) and fresh.get("base") == self.base and isinstance(fresh.get("items"), dict):
-                    items.update(fresh["items"])
-            except (OSError, EOFError, ValueError, TypeError):
-                pass
-            part.unlink(missing_ok=True)
+        for fresh in read_parts(self.parts, ".part"):
+            if fresh.get("base") == self.base and isinstance(fresh.get("items"), dict):
+                items.update(fresh["items"])
+        self.clear_parts()
         items.update(self.fresh)
         items = {name: value for name, value in items.items() if alive(name)}
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,6 @@ import gc
 import hashlib
 import json
 import logging
-import marshal
 import os
 import re
 import sys
@@ -1073,25 +1072,16 @@ class AssocieGenerator(Generator):
         the listings afterwards would render most cards again."""
         m = self.model
         assert m is not None
-        temporary = os.path.join(folder, f"cards-{os.getpid()}.tmp")
-        with open(temporary, "wb") as handle:
-            marshal.dump(m._cards, handle)
-        os.replace(temporary, os.path.join(folder, f"cards-{os.getpid()}.cards"))
+        forked.write_part(folder, ".cards", m._cards)
 
     def _take_cards(self, folder: str) -> None:
         """Add the fragments written by ``_hand_over_cards`` to this process's."""
         m = self.model
         assert m is not None
-        for part in sorted(Path(folder).glob("cards-*.cards")):
-            try:
-                with open(part, "rb") as handle:
-                    cards = marshal.load(handle)
-            except (OSError, EOFError, ValueError, TypeError):
-                continue
-            if isinstance(cards, dict):
-                for key, html in cards.items():
-                    if isinstance(html, str):
-                        m._cards.setdefault(key, html)
+        for cards in forked.read_parts(folder, ".cards"):
+            for key, html in cards.items():
+                if isinstance(html, str):
+                    m._cards.setdefault(key, html)
 
     @staticmethod
     def _render_in_processes(render, pages: list, workers: int) -> None:
