@@ -717,3 +717,13 @@ def test_entry_pages_processes_hand_their_cards_and_texts_to_the_next_pages(tmp_
     assert files == sorted(p.relative_to(one).as_posix() for p in one.rglob("*") if p.is_file())
     different = [rel for rel in files if (two / rel).read_bytes() != (one / rel).read_bytes()]
     assert not different, different[:10]
+
+
+def test_a_build_leaves_no_object_frozen_for_the_garbage_collector(tmp_path):
+    """The corpus is frozen (``gc.freeze``) while the pages are rendered, then given back to the
+    collector: a process that builds many sites (the tests, a server) must not keep them forever."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    assert not pelican_build(tmp_path / "site")
+    assert gc.get_freeze_count() == 0

@@ -67,3 +67,23 @@ def test_pages_rendered_beside_the_search_index_are_rendered_by_children_that_yi
     (tmp_path / "casse").mkdir()
     with pytest.raises(RuntimeError):
         _render_shares(tmp_path / "casse", ["page-a", "casse", "page-b"], 2)
+
+
+def test_without_cyclic_gc_pauses_the_collector_and_restores_it_as_it_was():
+    import gc
+
+    from associe.forked import without_cyclic_gc
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        with without_cyclic_gc():
+            assert not gc.isenabled()
+            raise ValueError("une erreur dans le bloc")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with without_cyclic_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()          # it was off: left off
+    finally:
+        gc.enable()

@@ -870,7 +870,7 @@ class AssocieGenerator(Generator):
             logger.warning("%s", warning)
         # The corpus, the matches and the model live until the pages are written: the cyclic
         # garbage collector need not scan them again at every full collection (0.8 s at 10,000
-        # entries) nor touch them in the forked rendering processes. Back in ``generate_output``.
+        # entries) nor touch them in the forked rendering processes. Unfrozen by ``generate_output``.
         gc.freeze()
         self.model = SiteModel(self.site, self.settings)
         gc.freeze()
@@ -880,6 +880,12 @@ class AssocieGenerator(Generator):
         self.context["associe_news"] = optional_module("extra_pages") is not None
 
     def generate_output(self, writer) -> None:
+        try:
+            self._generate_output()
+        finally:
+            gc.unfreeze()     # frozen in ``generate_context``: given back to the collector, even on failure
+
+    def _generate_output(self) -> None:
         assert self.model is not None and self.site is not None
         output = Path(self.output_path)
         relative = bool(self.settings.get("RELATIVE_URLS"))
@@ -930,7 +936,7 @@ class AssocieGenerator(Generator):
         out = str(output)
         folders: set[str] = set()
         store, parent = self.model.fragments, os.getpid()
-        texts: list[str | None] = [None]    # where the entry pages' processes leave their Markdown conversions
+        hand_over: list[str | None] = [None]   # where the entry pages' processes leave their texts and cards
 
         def render(share: list[int]) -> None:
             for index in share:
@@ -950,9 +956,9 @@ class AssocieGenerator(Generator):
             if os.getpid() != parent:     # a rendering process: what the parent reads back
                 if store is not None:
                     store.write_part()
-                if texts[0] is not None:
-                    markdown_safe.save_converted(texts[0])
-                    self._hand_over_cards(texts[0])
+                if hand_over[0] is not None:
+                    markdown_safe.save_converted(hand_over[0])
+                    self._hand_over_cards(hand_over[0])
 
         workers = int(self.settings.get("ASSOCIE_RENDER_WORKERS") or 1)
 
@@ -966,9 +972,9 @@ class AssocieGenerator(Generator):
         # other pages are written (``_index_hook``)
         searched = [i for i in todo if files[i].split("/", 1)[0] in SEARCHED_FOLDERS]
         with tempfile.TemporaryDirectory(prefix="associe-textes-") as folder:
-            texts[0] = folder
+            hand_over[0] = folder
             render_all(searched)
-            texts[0] = None
+            hand_over[0] = None
             # their descriptions, converted there, are shown again on the meeting kits and the
             # organisations' pages rendered below: read back rather than converted twice; so are
             # the cards they rendered (else both processes below would render most cards again)
@@ -1003,7 +1009,6 @@ class AssocieGenerator(Generator):
             manifest.save(current, groups)
         self._write_listing_indexes()
         self._report()
-        gc.unfreeze()
         self._exports_hook()
 
     def _template_variables(self, names: list[str], build: bytes | None) -> frozenset[str] | None:
