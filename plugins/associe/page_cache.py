@@ -248,13 +248,19 @@ def keys_in_two(make: Callable[[], KeyMaker], pages: list[dict], shared: Callabl
     return result
 
 
+def output_name(output: Path) -> str:
+    """The name given, in the cache folder, to what belongs to one (resolved) output folder:
+    ``pages-<name>.pickle`` (``Manifest``), ``fragments-<name>.marshal`` (``FragmentStore``)."""
+    return hashlib.blake2b(str(output).encode(), digest_size=8).hexdigest()
+
+
 class Manifest:
     """The files a build wrote, with their keys: ``{relative path: (key, size, mtime_ns)}`` for
     the generated pages, and the lists of the other files the build wrote (``groups``)."""
 
     def __init__(self, cache_dir: Path, output: Path):
         self.output = Path(output).resolve()
-        name = hashlib.blake2b(str(self.output).encode(), digest_size=8).hexdigest()
+        name = output_name(self.output)
         self.path = Path(cache_dir) / f"pages-{name}.pickle"
         self.pages: dict[str, tuple[bytes, int, int]] = {}
         self.groups: dict[str, list[str]] = {}
@@ -364,8 +370,8 @@ class FragmentStore:
     the store (``save``)."""
 
     def __init__(self, cache_dir: Path, output: Path, base: bytes):
-        # one store per output folder, as the manifest (two sites built at once keep their own)
-        name = hashlib.blake2b(str(Path(output).resolve()).encode(), digest_size=8).hexdigest()
+        # one store per output folder, named as its manifest (two sites built at once keep their own)
+        name = output_name(Path(output).resolve())
         self.path = Path(cache_dir) / f"fragments-{name}.marshal"
         self.parts = Path(cache_dir) / f"fragments-{name}.parts"
         self.base = base
